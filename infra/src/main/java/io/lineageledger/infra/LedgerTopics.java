@@ -1,0 +1,85 @@
+package io.lineageledger.infra;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * The ledger's topics and their settings, in one place. {@link #ensure} creates whichever are
+ * missing, so the embedded broker and an existing cluster are set up the same way.
+ *
+ * <ul>
+ *   <li>{@value #EVENTS}: every event, keyed by subject, kept forever (the log is the system of record).
+ *   <li>{@value #ALERTS}: alerts raised by detectors, keyed by subject, kept forever.
+ *   <li>{@value #DEAD_LETTERS}: records projections could not read, with the reason in headers, kept forever.
+ *   <li>{@value #SCHEMAS}: the schema registry's compacted store, one partition (it is totally ordered).
+ * </ul>
+ */
+public final class LedgerTopics {
+  public static final String EVENTS = "ledger.events";
+  public static final String ALERTS = "ledger.alerts";
+  public static final String DEAD_LETTERS = "ledger.events.dlq";
+  public static final String SCHEMAS = "_schemas";
+
+  public static final int EVENT_PARTITIONS = 6;
+  public static final int ALERT_PARTITIONS = 3;
+
+  private LedgerTopics() {}
+
+  /** Definitions of every ledger topic for a cluster whose topics get {@code replicationFactor} replicas. */
+  public static List<NewTopic> definitions(short replicationFactor) {
+    String minIsr = String.valueOf(Math.min(2, replicationFactor));
+    Map<String, String> forever = Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+        TopicConfig.RETENTION_MS_CONFIG, "-1",
+        TopicConfig.RETENTION_BYTES_CONFIG, "-1",
+        TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr);
+    List<NewTopic> topics = new ArrayList<>();
+    topics.add(new NewTopic(EVENTS, EVENT_PARTITIONS, replicationFactor).configs(forever));
+    topics.add(new NewTopic(ALERTS, ALERT_PARTITIONS, replicationFactor).configs(forever));
+    topics.add(new NewTopic(DEAD_LETTERS, 1, replicationFactor).configs(forever));
+    topics.add(new NewTopic(SCHEMAS, 1, replicationFactor).configs(Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+        TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
+    return topics;
+  }
+
+  /**
+   * Creates the ledger topics that do not exist yet; leaves existing ones as they are.
+   *
+   * @return the names of the topics it created
+   */
+  public static Set<String> ensure(Admin admin, short replicationFactor) {
+    try {
+      Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+      List<NewTopic> missing = definitions(replicationFactor).stream().filter(t -> !existing.contains(t.name())).toList();
+      if (missing.isEmpty()) {
+        return Set.of();
+      }
+      var result = admin.createTopics(missing);
+      for (var entry : result.values().entrySet()) {
+        try {
+          entry.getValue().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("could not create topic " + entry.getKey() + ": " + e.getCause().getMessage(), e.getCause());
+          }
+        }
+      }
+      return result.values().keySet();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating the ledger topics", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("could not list or create the ledger topics: " + e, e);
+    }
+  }
+}
