@@ -67,6 +67,10 @@ public final class SchemaCatalog {
       return new Schema.Parser().setValidateDefaults(true).parse(schema);
     } catch (SchemaParseException | org.apache.avro.AvroTypeException e) {
       throw SchemaRegistryException.invalidSchema(e.getMessage());
+    } catch (RuntimeException e) {
+      // Avro's parser fails on some malformed input (an unknown type name) with an unchecked
+      // exception that is not a SchemaParseException; it is still the schema that is wrong.
+      throw SchemaRegistryException.invalidSchema(e.getClass().getSimpleName() + ": " + e.getMessage());
     }
   }
 

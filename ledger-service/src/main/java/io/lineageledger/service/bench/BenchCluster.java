@@ -1,0 +1,57 @@
+package io.lineageledger.service.bench;
+
+import io.lineageledger.infra.FreePorts;
+import io.lineageledger.service.LedgerNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * The Kafka cluster and registry a benchmark runs against: the ones given on the command line,
+ * or a throw-away embedded ledger in a temporary directory on free ports.
+ */
+final class BenchCluster implements AutoCloseable {
+  private final LedgerNode node;
+  private final Path tempDir;
+  final String bootstrapServers;
+  final String schemaRegistryUrl;
+  final boolean embedded;
+
+  BenchCluster(String bootstrapServers, String schemaRegistryUrl) {
+    if (bootstrapServers != null && schemaRegistryUrl != null) {
+      this.node = null;
+      this.tempDir = null;
+      this.bootstrapServers = bootstrapServers;
+      this.schemaRegistryUrl = schemaRegistryUrl;
+      this.embedded = false;
+      return;
+    }
+    try {
+      tempDir = Files.createTempDirectory("ledger-bench");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    node = LedgerNode.start(new LedgerNode.Settings(tempDir, "localhost", FreePorts.next(), FreePorts.next(), 0, 0,
+        bootstrapServers, schemaRegistryUrl));
+    this.bootstrapServers = node.bootstrapServers();
+    this.schemaRegistryUrl = node.schemaRegistryUrl();
+    this.embedded = bootstrapServers == null;
+  }
+
+  @Override
+  public void close() {
+    if (node != null) {
+      node.close();
+    }
+    if (tempDir != null) {
+      try (Stream<Path> files = Files.walk(tempDir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        // A leftover temporary directory is harmless.
+      }
+    }
+  }
+}
