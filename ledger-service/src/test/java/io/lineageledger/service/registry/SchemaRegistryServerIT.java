@@ -155,6 +155,21 @@ class SchemaRegistryServerIT {
   }
 
   @Test
+  void deserializerAgainstTheServerNamesAnUnknownSchemaIdAndAWrongMagicByte() {
+    try (RestSchemaRegistryClient client = new RestSchemaRegistryClient(url)) {
+      var deserializer = new io.lineageledger.schemas.serde.LedgerAvroDeserializer<>(client, io.lineageledger.events.EventEnvelope.class);
+      byte[] unknownId = {0, 0, 0, 0x7f, 0x7f, 2, 'x'};
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> deserializer.deserialize("ledger.events", unknownId))
+          .isInstanceOf(io.lineageledger.schemas.serde.WireFormat.UnknownSchemaIdException.class)
+          .hasMessageContaining("Unknown schema id 32639");
+      byte[] wrongMagic = {1, 0, 0, 0, 1, 2, 'x'};
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> deserializer.deserialize("ledger.events", wrongMagic))
+          .isInstanceOf(io.lineageledger.schemas.serde.WireFormat.UnknownMagicByteException.class)
+          .hasMessageContaining("Unknown magic byte 0x01");
+    }
+  }
+
+  @Test
   void schemasSurviveARegistryRestartAndNewIdsDoNotReuseOldOnes() throws Exception {
     int id = JSON.readTree(call("POST", "/subjects/durable-value/versions", schemaBody(V1)).body()).get("id").asInt();
     call("PUT", "/config/durable-value", "{\"compatibility\":\"FULL\"}");
