@@ -21,6 +21,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *   <li>{@value #ALERTS}: alerts raised by detectors, keyed by subject, kept forever.
  *   <li>{@value #DEAD_LETTERS}: records projections could not read, with the reason in headers, kept forever.
  *   <li>{@value #SCHEMAS}: the schema registry's compacted store, one partition (it is totally ordered).
+ *   <li>{@value #SPOOL_PROGRESS}: compacted; per spool id, the last spooled event committed to {@value #EVENTS}.
  * </ul>
  */
 public final class LedgerTopics {
@@ -28,6 +29,7 @@ public final class LedgerTopics {
   public static final String ALERTS = "ledger.alerts";
   public static final String DEAD_LETTERS = "ledger.events.dlq";
   public static final String SCHEMAS = "_schemas";
+  public static final String SPOOL_PROGRESS = "ledger.spool.progress";
 
   public static final int EVENT_PARTITIONS = 6;
   public static final int ALERT_PARTITIONS = 3;
@@ -46,6 +48,9 @@ public final class LedgerTopics {
     topics.add(new NewTopic(EVENTS, EVENT_PARTITIONS, replicationFactor).configs(forever));
     topics.add(new NewTopic(ALERTS, ALERT_PARTITIONS, replicationFactor).configs(forever));
     topics.add(new NewTopic(DEAD_LETTERS, 1, replicationFactor).configs(forever));
+    topics.add(new NewTopic(SPOOL_PROGRESS, 1, replicationFactor).configs(Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+        TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
     topics.add(new NewTopic(SCHEMAS, 1, replicationFactor).configs(Map.of(
         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
         TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));

@@ -35,7 +35,8 @@ class EmbeddedKafkaIT {
     try (EmbeddedKafka kafka = EmbeddedKafka.builder(dir).port(port).controllerPort(controllerPort).build().start();
          Admin admin = admin(kafka)) {
       assertThat(LedgerTopics.ensure(admin, (short) 1))
-          .containsExactlyInAnyOrder(LedgerTopics.EVENTS, LedgerTopics.ALERTS, LedgerTopics.DEAD_LETTERS, LedgerTopics.SCHEMAS);
+          .containsExactlyInAnyOrder(LedgerTopics.EVENTS, LedgerTopics.ALERTS, LedgerTopics.DEAD_LETTERS, LedgerTopics.SCHEMAS,
+              LedgerTopics.SPOOL_PROGRESS);
       assertThat(LedgerTopics.ensure(admin, (short) 1)).isEmpty();
       try (KafkaProducer<String, String> producer = producer(kafka)) {
         for (int i = 0; i < 10; i++) {
