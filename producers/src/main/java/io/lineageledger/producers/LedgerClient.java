@@ -279,7 +279,20 @@ public final class LedgerClient implements AutoCloseable {
     }
   }
 
-  private void drainOnce() {
+  /**
+   * Ships the spool now, on the calling thread, instead of waiting for the background drain;
+   * returns whether the client is back online (the spool is drained). A command that is about
+   * to exit calls it so that what it spooled does not wait for the next command.
+   */
+  public boolean drainNow() {
+    if (spool == null) {
+      return true;
+    }
+    drainOnce();
+    return !spooling();
+  }
+
+  private synchronized void drainOnce() {
     synchronized (modeLock) {
       if (mode == Mode.ONLINE) {
         return;

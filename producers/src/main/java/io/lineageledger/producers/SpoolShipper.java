@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -172,7 +173,11 @@ public final class SpoolShipper implements SpoolDrain {
   }
 
   private void ensureProgressTopic() {
-    try (Admin admin = Admin.create(onlyClientSettings(new HashMap<>(kafka)))) {
+    Map<String, Object> settings = onlyClientSettings(new HashMap<>(kafka));
+    settings.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) maxBlock.toMillis());
+    settings.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(maxBlock.toMillis(), 30_000));
+    Admin admin = Admin.create(settings);
+    try {
       if (admin.listTopics().names().get(maxBlock.toMillis(), TimeUnit.MILLISECONDS).contains(progressTopic)) {
         return;
       }
@@ -188,6 +193,8 @@ public final class SpoolShipper implements SpoolDrain {
       throw new KafkaException("interrupted", e);
     } catch (java.util.concurrent.TimeoutException e) {
       throw new org.apache.kafka.common.errors.TimeoutException("broker unreachable at " + kafka.get("bootstrap.servers"));
+    } finally {
+      admin.close(Duration.ZERO); // an unreachable broker must not hold the caller for the admin's own timeouts
     }
   }
 

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "ledger", mixinStandardHelpOptions = true, versionProvider = LedgerCli.Version.class,
     description = "Lineage Ledger: an event-sourced record of how machine-learning models come to be.",
-    subcommands = {UpCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {UpCommand.class, RunCommand.class, EmitCommand.class, ShipCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class LedgerCli implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -33,6 +33,12 @@ public final class LedgerCli implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(), "Missing a command, for example: ledger up");
+  }
+
+  /** The ledger's version, from the jar's manifest. */
+  static String version() {
+    String v = LedgerCli.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
   }
 
   /** Reads the version from the jar's manifest. */

@@ -1,0 +1,53 @@
+package io.lineageledger.service.producers;
+
+import io.lineageledger.infra.FreePorts;
+import io.lineageledger.service.LedgerNode;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * An embedded ledger (real KRaft broker + registry) on fixed ports for CLI tests, which can be
+ * stopped and started again on the same data and ports to simulate a broker outage.
+ */
+final class LedgerCluster implements AutoCloseable {
+  private final Path dataDir;
+  private final int kafkaPort = FreePorts.next();
+  private final int controllerPort = FreePorts.next();
+  private final int registryPort = FreePorts.next();
+  private final int httpPort = FreePorts.next();
+  private LedgerNode node;
+
+  LedgerCluster(Path dataDir) {
+    this.dataDir = dataDir;
+  }
+
+  LedgerCluster start() {
+    node = LedgerNode.start(new LedgerNode.Settings(dataDir, "localhost", kafkaPort, controllerPort, registryPort, httpPort, null, null));
+    return this;
+  }
+
+  void stop() {
+    if (node != null) {
+      node.close();
+      node = null;
+    }
+  }
+
+  String bootstrapServers() {
+    return "localhost:" + kafkaPort;
+  }
+
+  String registryUrl() {
+    return "http://localhost:" + registryPort;
+  }
+
+  /** The environment a ledger command needs to reach this cluster. */
+  Map<String, String> env() {
+    return Map.of("LEDGER_BOOTSTRAP_SERVERS", bootstrapServers(), "LEDGER_SCHEMA_REGISTRY_URL", registryUrl());
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+}
