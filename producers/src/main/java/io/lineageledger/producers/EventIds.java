@@ -1,6 +1,7 @@
 package io.lineageledger.producers;
 
 import java.security.SecureRandom;
+import java.util.SplittableRandom;
 import java.util.UUID;
 
 /**
@@ -11,7 +12,8 @@ import java.util.UUID;
  * <p>Thread-safe.
  */
 public final class EventIds {
-  private static final SecureRandom RANDOM = new SecureRandom();
+  // Seeded from the OS once: SecureRandom per id would cost more than the rest of publishing an event.
+  private final SplittableRandom random = new SplittableRandom(new SecureRandom().nextLong());
   private long lastMillis = -1;
   private int counter;
 
@@ -20,13 +22,13 @@ public final class EventIds {
     long now = System.currentTimeMillis();
     if (now > lastMillis) {
       lastMillis = now;
-      counter = RANDOM.nextInt(1 << 10); // start low in the 12-bit space, leaving room to count up
+      counter = random.nextInt(1 << 10); // start low in the 12-bit space, leaving room to count up
     } else if (++counter >= (1 << 12)) {
       lastMillis++; // counter exhausted: borrow the next millisecond, keeping order
       counter = 0;
     }
     long msb = (lastMillis << 16) | (0x7L << 12) | counter;
-    long lsb = (RANDOM.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    long lsb = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
     return new UUID(msb, lsb).toString();
   }
 

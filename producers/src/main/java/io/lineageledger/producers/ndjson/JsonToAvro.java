@@ -13,7 +13,10 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
+import java.util.HashMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.generic.IndexedRecord;
+import org.apache.avro.specific.SpecificData;
 
 /**
  * Converts plain JSON (what a trainer in any language writes) into Avro data of a given schema,
@@ -34,11 +37,16 @@ final class JsonToAvro {
     this.jsonEncodedMaps = jsonEncodedMaps;
   }
 
-  GenericData.Record record(Schema schema, JsonNode node, String path, Set<String> ignoredFields) {
+  /** The generated classes' models, by record schema; they carry the logical-type conversions. */
+  private static final Map<Schema, SpecificData> MODELS = new ConcurrentHashMap<>();
+
+  /** Builds the generated (specific) record of {@code schema} directly: no generic intermediate, no copy. */
+  IndexedRecord record(Schema schema, JsonNode node, String path, Set<String> ignoredFields) {
     if (!node.isObject()) {
       throw new InvalidLineException(path + ": expected an object, got " + describe(node));
     }
-    GenericData.Record record = new GenericData.Record(schema);
+    SpecificData model = MODELS.computeIfAbsent(schema, SpecificData::getForSchema);
+    IndexedRecord record = (IndexedRecord) model.newRecord(null, schema);
     for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
       String name = names.next();
       if (schema.getField(name) == null && !ignoredFields.contains(name)) {
@@ -53,7 +61,7 @@ final class JsonToAvro {
         if (!field.hasDefaultValue()) {
           throw new InvalidLineException(fieldPath + ": missing required field (" + typeName(field.schema()) + ")");
         }
-        record.put(field.pos(), GenericData.get().deepCopy(field.schema(), GenericData.get().getDefaultValue(field)));
+        record.put(field.pos(), defaultValue(model, field));
         continue;
       }
       String mapKey = schema.getName() + "." + field.name();
@@ -118,7 +126,7 @@ final class JsonToAvro {
         if (!node.isTextual() || !schema.getEnumSymbols().contains(node.asText())) {
           throw new InvalidLineException(path + ": expected one of " + schema.getEnumSymbols() + ", got " + describe(node));
         }
-        return new GenericData.EnumSymbol(schema, node.asText());
+        return MODELS.computeIfAbsent(schema, SpecificData::getForSchema).createEnum(node.asText(), schema);
       case ARRAY: {
         if (!node.isArray()) {
           throw new InvalidLineException(path + ": expected an array, got " + describe(node));
@@ -127,7 +135,7 @@ final class JsonToAvro {
         for (int i = 0; i < node.size(); i++) {
           items.add(value(schema.getElementType(), node.get(i), path + "[" + i + "]", false));
         }
-        return new GenericData.Array<>(schema, items);
+        return items;
       }
       case MAP: {
         if (!node.isObject()) {
@@ -149,6 +157,19 @@ final class JsonToAvro {
       default:
         throw new InvalidLineException(path + ": unsupported type " + schema.getType());
     }
+  }
+
+  /** A field's default; mutable defaults (maps, arrays) are fresh per record, as the generated builders make them. */
+  private static Object defaultValue(SpecificData model, Schema.Field field) {
+    Object d = model.getDefaultValue(field);
+    if (d instanceof Map<?, ?> m && m.isEmpty()) {
+      return new HashMap<>();
+    }
+    if (d instanceof List<?> l && l.isEmpty()) {
+      return new ArrayList<>();
+    }
+    return d == null || d instanceof String || d instanceof Number || d instanceof Boolean || d instanceof Enum<?>
+        ? d : model.deepCopy(field.schema(), d);
   }
 
   private static double number(JsonNode node, String path) {

@@ -1,6 +1,6 @@
 package io.lineageledger.producers.ndjson;
 
-import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -35,8 +35,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -50,8 +48,8 @@ import org.apache.avro.specific.SpecificRecord;
  * errors. Config params may be nested JSON; they are flattened to dotted keys with JSON-encoded
  * values, and the config digest and changed keys are computed when the line leaves them out.
  *
- * <p>One instance reads one stream (it remembers each run's last config to compute changed
- * keys); it is not thread-safe.
+ * <p>One instance reads one stream: it remembers each run's last config to compute changed
+ * keys. {@link #decode} is thread-safe; {@link #complete} and {@link #parse} are called from one thread.
  */
 public final class NdjsonProtocol {
   /** Longest line accepted, in characters. */
@@ -60,7 +58,8 @@ public final class NdjsonProtocol {
   private static final ObjectMapper JSON = JsonMapper.builder()
       .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY) // cheaper than the parser's STRICT_DUPLICATE_DETECTION
+      .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
       .build();
   private static final Set<String> ENVELOPE_KEYS = Set.of("type", "run_id", "event_id", "occurred_at");
   private static final JsonToAvro CONVERTER = new JsonToAvro(Set.of(
@@ -142,8 +141,45 @@ public final class NdjsonProtocol {
     this.refusedReason = refusedReason;
   }
 
-  /** Parses one line. */
+  /** A line decoded by {@link #decode}, waiting for {@link #complete} to add what depends on earlier lines. */
+  public record Decoded(ParsedEvent event, Map<String, String> flatConfig, boolean changedKeysGiven) {}
+
+  /** Parses one line: {@link #complete}({@link #decode}(line)). */
   public ParsedEvent parse(String line) {
+    return complete(decode(line));
+  }
+
+  /**
+   * Adds what depends on the stream's earlier lines (a config's changed keys). Call it in
+   * stream order, from one thread.
+   */
+  public ParsedEvent complete(Decoded decoded) {
+    if (decoded.flatConfig() != null) {
+      String runId = decoded.event().subject();
+      Map<String, String> flat = decoded.flatConfig();
+      Map<String, String> previous = lastConfig.put(runId, flat);
+      if (!decoded.changedKeysGiven()) {
+        List<String> changed = new ArrayList<>();
+        Set<String> keys = new java.util.TreeSet<>(flat.keySet());
+        if (previous != null) {
+          keys.addAll(previous.keySet());
+        }
+        for (String k : keys) {
+          if (previous == null || !Objects.equals(previous.get(k), flat.get(k))) {
+            changed.add(k);
+          }
+        }
+        ((ConfigSnapshot) decoded.event().payload()).setChangedKeys(changed);
+      }
+    }
+    return decoded.event();
+  }
+
+  /**
+   * The part of parsing that needs no earlier line: JSON, validation, conversion, the config
+   * digest. Thread-safe, so a reader may decode lines in parallel and complete them in order.
+   */
+  public Decoded decode(String line) {
     if (line.length() > MAX_LINE_CHARS) {
       throw new InvalidLineException("line is " + line.length() + " characters long; the limit is " + MAX_LINE_CHARS);
     }
@@ -183,12 +219,12 @@ public final class NdjsonProtocol {
     }
     Set<String> ignored = type == EventType.RUN_STARTED || type == EventType.MODEL_VERSION_REGISTERED
         ? Set.of("type", "event_id", "occurred_at") : ENVELOPE_KEYS;
-    GenericData.Record generic = CONVERTER.record(type.schema, obj, type.wireName, ignored);
-    SpecificRecord payload = (SpecificRecord) SpecificData.getForSchema(type.schema).deepCopy(type.schema, generic);
+    SpecificRecord payload = (SpecificRecord) CONVERTER.record(type.schema, obj, type.wireName, ignored);
     if (type == EventType.CONFIG_SNAPSHOT) {
-      completeConfig((ConfigSnapshot) payload, flatConfig, runId, digestGiven, obj);
+      checkConfigDigest((ConfigSnapshot) payload, digestGiven);
     }
-    return new ParsedEvent(type, subject(type, payload, runId), payload, eventId, occurredAt);
+    ParsedEvent event = new ParsedEvent(type, subject(type, payload, runId), payload, eventId, occurredAt);
+    return new Decoded(event, type == EventType.CONFIG_SNAPSHOT ? Map.copyOf(flatConfig) : null, obj.has("changed_keys"));
   }
 
   private static EventType type(ObjectNode obj) {
@@ -287,27 +323,13 @@ public final class NdjsonProtocol {
     }
   }
 
-  private void completeConfig(ConfigSnapshot config, Map<String, String> flat, String runId, boolean digestGiven, ObjectNode line) {
+  private static void checkConfigDigest(ConfigSnapshot config, boolean digestGiven) {
     String digest = configDigest(config.getParams());
     if (digestGiven && !digest.equals(config.getDigest())) {
       throw new InvalidLineException("config_snapshot.digest is " + config.getDigest() + " but the params hash to " + digest
           + " (SHA-256 over the sorted keys, each written as key=value and a newline)");
     }
     config.setDigest(digest);
-    Map<String, String> previous = lastConfig.put(runId, Map.copyOf(Objects.requireNonNull(flat)));
-    if (!line.has("changed_keys")) {
-      List<String> changed = new ArrayList<>();
-      Set<String> keys = new java.util.TreeSet<>(flat.keySet());
-      if (previous != null) {
-        keys.addAll(previous.keySet());
-      }
-      for (String k : keys) {
-        if (previous == null || !Objects.equals(previous.get(k), flat.get(k))) {
-          changed.add(k);
-        }
-      }
-      config.setChangedKeys(changed);
-    }
   }
 
   /** The canonical config digest: SHA-256 over the keys sorted, each written as {@code key=value\n}. */

@@ -6,7 +6,13 @@ import io.lineageledger.producers.Receipt;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.concurrent.CompletableFuture;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
@@ -17,11 +23,14 @@ import java.util.function.UnaryOperator;
  * the {@link RejectsFile}, and the next line goes on. A valid line the client could neither
  * publish nor spool is kept in the rejects file too, so that no line is ever lost.
  *
- * <p>One thread feeds lines; counters may be read from any thread.
+ * <p>One thread feeds lines ({@link #readAll} decodes on a helper thread of its own); counters
+ * may be read from any thread.
  */
 public final class NdjsonPublisher {
   private final LedgerClient client;
   private final NdjsonProtocol protocol;
+  private static final int CHUNK_LINES = 512;
+  private static final int MAX_CHUNKS_IN_FLIGHT = 4;
   private final RejectsFile rejects;
   private final PrintStream errors;
   private final String source;
@@ -29,7 +38,7 @@ public final class NdjsonPublisher {
   private final AtomicLong published = new AtomicLong();
   private final AtomicLong spooled = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
-  private CompletableFuture<?> all = CompletableFuture.completedFuture(null);
+  private final AtomicLong outstanding = new AtomicLong(); // handed to the client, not yet published, spooled or rejected
   private UnaryOperator<String> lineFilter = UnaryOperator.identity();
   private Consumer<NdjsonProtocol.ParsedEvent> listener = e -> { };
 
@@ -53,28 +62,102 @@ public final class NdjsonPublisher {
     return this;
   }
 
-  /** Reads every line of {@code in} and publishes it; returns when the stream ends (not when delivery completes: see {@link #finish()}). */
+  /**
+   * Reads every line of {@code in} and publishes it; returns when the stream ends (not when
+   * delivery completes: see {@link #finish()}). Lines are decoded (parsed, validated,
+   * converted) on a worker thread in chunks while this thread publishes the chunk before, in
+   * order, so a large file keeps both the parser and the producer busy.
+   */
   public void readAll(BufferedReader in) throws IOException {
-    long n = 0;
-    for (String line = in.readLine(); line != null; line = in.readLine()) {
-      line(++n, line);
+    ExecutorService decoder = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "ledger-ndjson-decoder");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      ArrayDeque<Future<Chunk>> inFlight = new ArrayDeque<>();
+      long n = 0;
+      boolean eof = false;
+      while (!eof || !inFlight.isEmpty()) {
+        while (!eof && inFlight.size() < MAX_CHUNKS_IN_FLIGHT) {
+          List<String> texts = new ArrayList<>(CHUNK_LINES);
+          for (String line = in.readLine(); line != null; line = texts.size() < CHUNK_LINES ? in.readLine() : null) {
+            texts.add(line);
+            if (texts.size() == CHUNK_LINES) {
+              break;
+            }
+          }
+          if (texts.isEmpty()) {
+            eof = true;
+            break;
+          }
+          long first = n + 1;
+          n += texts.size();
+          inFlight.add(decoder.submit(() -> decode(first, texts)));
+        }
+        if (!inFlight.isEmpty()) {
+          Chunk chunk;
+          try {
+            chunk = inFlight.poll().get();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while reading " + source, e);
+          } catch (ExecutionException e) {
+            throw new IllegalStateException("decoding " + source + " failed: " + e.getCause(), e.getCause());
+          }
+          for (int i = 0; i < chunk.texts.size(); i++) {
+            publish(chunk.first + i, chunk.texts.get(i), chunk.decoded[i]);
+          }
+        }
+      }
+    } finally {
+      decoder.shutdownNow();
+    }
+  }
+
+  private record Chunk(long first, List<String> texts, Object[] decoded) {}
+
+  private Chunk decode(long first, List<String> texts) {
+    Object[] decoded = new Object[texts.size()];
+    for (int i = 0; i < texts.size(); i++) {
+      String text = filtered(texts.get(i));
+      texts.set(i, text);
+      decoded[i] = text.isBlank() ? null : decodeOrError(text);
+    }
+    return new Chunk(first, texts, decoded);
+  }
+
+  private String filtered(String text) {
+    text = lineFilter.apply(text);
+    return !text.isEmpty() && text.charAt(0) == '\uFEFF' ? text.substring(1) : text;
+  }
+
+  private Object decodeOrError(String text) {
+    try {
+      return protocol.decode(text);
+    } catch (InvalidLineException e) {
+      return e;
     }
   }
 
   /** Handles line number {@code lineNumber}; blank lines are skipped. */
   public void line(long lineNumber, String text) {
-    if (text.isBlank()) {
+    text = filtered(text);
+    publish(lineNumber, text, text.isBlank() ? null : decodeOrError(text));
+  }
+
+  /** Publishes one decoded line (or reports its error) in stream order; {@code decoded} is null for a blank line. */
+  private void publish(long lineNumber, String text, Object decoded) {
+    if (decoded == null) {
       return;
     }
     lines.incrementAndGet();
-    text = lineFilter.apply(text);
-    if (!text.isEmpty() && text.charAt(0) == '\uFEFF') {
-      text = text.substring(1);
-    }
-    NdjsonProtocol.ParsedEvent parsed;
     EventEnvelope event;
     try {
-      parsed = protocol.parse(text);
+      if (decoded instanceof InvalidLineException e) {
+        throw e;
+      }
+      NdjsonProtocol.ParsedEvent parsed = protocol.complete((NdjsonProtocol.Decoded) decoded);
       event = client.envelope(parsed.subject(), parsed.payload(), parsed.eventId(), parsed.occurredAt());
       listener.accept(parsed);
     } catch (InvalidLineException e) {
@@ -82,7 +165,8 @@ public final class NdjsonPublisher {
       return;
     }
     String original = text;
-    CompletableFuture<Receipt> receipt = client.publish(event).whenComplete((r, e) -> {
+    outstanding.incrementAndGet();
+    client.publish(event).whenComplete((r, e) -> {
       if (e != null) {
         reject(lineNumber, "valid, but could not be published or spooled: " + rootMessage(e), original);
       } else if (r.outcome() == Receipt.Outcome.SPOOLED) {
@@ -90,10 +174,12 @@ public final class NdjsonPublisher {
       } else {
         published.incrementAndGet();
       }
+      if (outstanding.decrementAndGet() == 0) {
+        synchronized (outstanding) {
+          outstanding.notifyAll();
+        }
+      }
     });
-    synchronized (this) {
-      all = CompletableFuture.allOf(all, receipt.handle((r, e) -> null));
-    }
   }
 
   private void reject(long lineNumber, String reason, String text) {
@@ -113,11 +199,16 @@ public final class NdjsonPublisher {
   /** Flushes the client and waits until every line handed over is published, spooled or rejected. */
   public Summary finish() {
     client.flush();
-    CompletableFuture<?> f;
-    synchronized (this) {
-      f = all;
+    synchronized (outstanding) {
+      while (outstanding.get() > 0) {
+        try {
+          outstanding.wait(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
     }
-    f.join();
     return summary();
   }
 

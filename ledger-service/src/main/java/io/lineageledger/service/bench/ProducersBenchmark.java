@@ -1,0 +1,309 @@
+package io.lineageledger.service.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lineageledger.events.EventEnvelope;
+import io.lineageledger.events.StepSummary;
+import io.lineageledger.producers.LedgerClient;
+import io.lineageledger.producers.Receipt;
+import io.lineageledger.producers.ndjson.NdjsonProtocol;
+import io.lineageledger.producers.ndjson.NdjsonPublisher;
+import io.lineageledger.producers.ndjson.RejectsFile;
+import io.lineageledger.schemas.registry.RestSchemaRegistryClient;
+import io.lineageledger.schemas.serde.LedgerAvroSerializer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The producers against raw Kafka in the same run: the Java {@link LedgerClient} publishing
+ * {@code StepSummary} events through its typed method, and the {@code ledger emit} pipeline
+ * (an NDJSON file read, parsed, validated and published through {@link NdjsonPublisher}),
+ * each against a plain {@code KafkaProducer} sending {@code byte[]} records of the same sizes
+ * and keys with the client's producer settings (acks=all, idempotent, linger.ms=5, batch.size=128 KiB). Rounds
+ * rotate which side goes first; ratios are side / raw, of the medians and per round.
+ */
+@Command(name = "producers", mixinStandardHelpOptions = true,
+    description = "Java client and `ledger emit` throughput as ratios of raw Kafka producer throughput.")
+public final class ProducersBenchmark implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--records", defaultValue = "200000", description = "Events per round and side (default: ${DEFAULT-VALUE}).")
+  int records;
+
+  @Option(names = "--rounds", defaultValue = "6", description = "Measured rounds per side (default: ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Option(names = "--warmup-records", defaultValue = "400000", description = "Events per side before measuring (default: ${DEFAULT-VALUE}).")
+  int warmupRecords;
+
+  @Option(names = "--bootstrap-servers", description = "An existing cluster (with --schema-registry-url); default: an embedded one.")
+  String bootstrapServers;
+
+  @Option(names = "--schema-registry-url", description = "An existing registry (with --bootstrap-servers).")
+  String schemaRegistryUrl;
+
+  @Option(names = "--output", defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
+  String output;
+
+  private static final int SUBJECTS = 16;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!output.equals("table") && !output.equals("json")) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--output must be table or json, not '" + output + "'");
+    }
+    Path work = Files.createTempDirectory("ledger-bench-producers");
+    try (BenchCluster cluster = new BenchCluster(bootstrapServers, schemaRegistryUrl)) {
+      String suffix = UUID.randomUUID().toString().substring(0, 8);
+      List<String> topics = List.of("bench.raw." + suffix, "bench.client." + suffix, "bench.emit." + suffix);
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers))) {
+        admin.createTopics(topics.stream().map(t -> new NewTopic(t, 6, (short) 1)).toList()).all().get(60, TimeUnit.SECONDS);
+        try {
+          return run(cluster, topics, work);
+        } finally {
+          admin.deleteTopics(topics).all().get(60, TimeUnit.SECONDS);
+        }
+      }
+    } finally {
+      try (Stream<Path> files = Files.walk(work)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  private int run(BenchCluster cluster, List<String> topics, Path work) throws Exception {
+    List<StepSummary> payloads = payloads(1024);
+    RestSchemaRegistryClient registry = new RestSchemaRegistryClient(cluster.schemaRegistryUrl);
+    Map<Integer, Path> files = new java.util.HashMap<>();
+    for (int n : new int[] {records, warmupRecords}) {
+      Path f = work.resolve("events-" + n + ".ndjson");
+      writeNdjson(f, payloads, n);
+      files.put(n, f);
+    }
+
+    List<Double> raw = new ArrayList<>();
+    List<Double> client = new ArrayList<>();
+    List<Double> emit = new ArrayList<>();
+    double meanBytes;
+    try (LedgerClient clientSide = client(cluster, registry, topics.get(1), work.resolve("spool-client"));
+         LedgerClient emitSide = client(cluster, registry, topics.get(2), work.resolve("spool-emit"));
+         Producer<String, byte[]> rawProducer = new KafkaProducer<>(rawProperties(cluster), new StringSerializer(), new ByteArraySerializer())) {
+      // Raw records have the sizes the client's envelopes serialize to.
+      LedgerAvroSerializer<EventEnvelope> sizing = new LedgerAvroSerializer<>(registry);
+      List<byte[]> rawValues = new ArrayList<>();
+      Random random = new Random(7);
+      long total = 0;
+      for (int i = 0; i < payloads.size(); i++) {
+        byte[] v = new byte[sizing.serialize(topics.get(0), clientSide.envelope(subject(i), payloads.get(i), null, null)).length];
+        random.nextBytes(v);
+        rawValues.add(v);
+        total += v.length;
+      }
+      meanBytes = (double) total / payloads.size();
+      IntFunction<ProducerRecord<String, byte[]>> rawRecord = i -> new ProducerRecord<>(topics.get(0), subject(i), rawValues.get(i & 1023));
+
+      List<Side> sides = List.of(
+          n -> SerdeBenchmark.publish(rawProducer, rawRecord, n),
+          n -> publishClient(clientSide, payloads, n),
+          n -> publishEmit(emitSide, files.get(n), n, work));
+      for (Side s : sides) {
+        s.run(warmupRecords);
+      }
+      List<List<Double>> results = List.of(raw, client, emit);
+      for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < 3; k++) {
+          int side = (r + k) % 3;
+          results.get(side).add(sides.get(side).run(records));
+        }
+      }
+    }
+    report(cluster, meanBytes, raw, client, emit);
+    return 0;
+  }
+
+  private interface Side {
+    double run(int n) throws Exception;
+  }
+
+  private static double publishClient(LedgerClient client, List<StepSummary> payloads, int n) {
+    java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong spooled = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    long start = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      client.stepSummary(run(i), payloads.get(i & 1023)).whenComplete((r, e) -> {
+        if (e != null) {
+          failure.compareAndSet(null, e);
+        } else if (r.outcome() == Receipt.Outcome.SPOOLED) {
+          spooled.incrementAndGet();
+        }
+        done.incrementAndGet();
+      });
+    }
+    client.flush();
+    while (done.get() < n) {
+      Thread.onSpinWait();
+    }
+    long elapsed = System.nanoTime() - start;
+    if (failure.get() != null) {
+      throw new IllegalStateException("a publish failed during the benchmark: " + failure.get(), failure.get());
+    }
+    if (spooled.get() > 0) {
+      throw new IllegalStateException(spooled.get() + " events went to the spool during the benchmark: the broker did not keep up");
+    }
+    return n / (elapsed / 1e9);
+  }
+
+  private static double publishEmit(LedgerClient client, Path file, int n, Path work) throws IOException {
+    PrintStream errors = new PrintStream(OutputStream.nullOutputStream());
+    NdjsonPublisher publisher = new NdjsonPublisher(client, new NdjsonProtocol(), new RejectsFile(work.resolve("rejects.ndjson")), errors, "bench");
+    long start = System.nanoTime();
+    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      publisher.readAll(in); // what `ledger emit FILE` runs
+    }
+    NdjsonPublisher.Summary summary = publisher.finish();
+    long elapsed = System.nanoTime() - start;
+    if (summary.published() != n) {
+      throw new IllegalStateException("emit published " + summary.published() + " of " + n + " lines (" + summary.spooled()
+          + " spooled, " + summary.rejected() + " rejected)");
+    }
+    return n / (elapsed / 1e9);
+  }
+
+  private static LedgerClient client(BenchCluster cluster, RestSchemaRegistryClient registry, String topic, Path spool) {
+    // A 5 s max.block lets the producer's back-pressure, not the spool, absorb a burst larger than buffer.memory.
+    return LedgerClient.builder().bootstrapServers(cluster.bootstrapServers).schemaRegistry(registry).topic(topic)
+        .spool(spool, 1L << 30).maxBlock(Duration.ofSeconds(5)).build();
+  }
+
+  private static Properties rawProperties(BenchCluster cluster) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(128 * 1024)); // LedgerClient's default
+    return p;
+  }
+
+  private static String run(int i) {
+    return "bench-" + (i % SUBJECTS);
+  }
+
+  private static String subject(int i) {
+    return "run:" + run(i);
+  }
+
+  static List<StepSummary> payloads(int n) {
+    SplittableRandom random = new SplittableRandom(42);
+    List<StepSummary> list = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Map<String, Double> metrics = new LinkedHashMap<>();
+      metrics.put("lr", 3e-4 * random.nextDouble());
+      metrics.put("grad_norm", random.nextDouble() * 2);
+      metrics.put("tokens_per_s", 150_000 + random.nextDouble() * 50_000);
+      list.add(StepSummary.newBuilder().setStep(i).setStepsCovered(10).setLoss(4 * random.nextDouble()).setMetrics(metrics)
+          .setTokensSeen(i * 4096L).setSamplesSeen(i * 32L).build());
+    }
+    return list;
+  }
+
+  /** The same events as NDJSON lines, as a trainer would write them. */
+  private static void writeNdjson(Path file, List<StepSummary> payloads, int n) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      for (int i = 0; i < n; i++) {
+        StepSummary s = payloads.get(i & 1023);
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("type", "step_summary");
+        line.put("run_id", run(i));
+        line.put("step", s.getStep());
+        line.put("steps_covered", s.getStepsCovered());
+        line.put("loss", s.getLoss());
+        line.put("metrics", s.getMetrics());
+        line.put("tokens_seen", s.getTokensSeen());
+        line.put("samples_seen", s.getSamplesSeen());
+        out.write(json.writeValueAsString(line));
+        out.write('\n');
+      }
+    }
+  }
+
+  private void report(BenchCluster cluster, double meanBytes, List<Double> raw, List<Double> client, List<Double> emit) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    double rawMedian = median(raw);
+    double clientRatio = median(client) / rawMedian;
+    double emitRatio = median(emit) / rawMedian;
+    List<Double> clientPaired = new ArrayList<>();
+    List<Double> emitPaired = new ArrayList<>();
+    for (int r = 0; r < rounds; r++) {
+      clientPaired.add(client.get(r) / raw.get(r));
+      emitPaired.add(emit.get(r) / raw.get(r));
+    }
+    if (output.equals("json")) {
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("benchmark", "producers");
+      result.put("records_per_round", records);
+      result.put("rounds", rounds);
+      result.put("mean_record_bytes", meanBytes);
+      result.put("broker", cluster.embedded ? "embedded" : cluster.bootstrapServers);
+      result.put("raw_records_per_s", raw);
+      result.put("client_records_per_s", client);
+      result.put("emit_records_per_s", emit);
+      result.put("raw_median_records_per_s", rawMedian);
+      result.put("client_median_records_per_s", median(client));
+      result.put("emit_median_records_per_s", median(emit));
+      result.put("client_ratio", clientRatio);
+      result.put("emit_ratio", emitRatio);
+      result.put("client_paired_ratio_median", median(clientPaired));
+      result.put("emit_paired_ratio_median", median(emitPaired));
+      out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(result));
+    } else {
+      out.printf("producers benchmark: %,d StepSummary events per round and side (%.0f bytes each on the wire), %d rounds, broker %s%n",
+          records, meanBytes, rounds, cluster.embedded ? "embedded (" + cluster.bootstrapServers + ")" : cluster.bootstrapServers);
+      out.printf("  raw producer (byte[])        %,12.0f events/s%n", rawMedian);
+      out.printf("  Java client (LedgerClient)   %,12.0f events/s   ratio %.3f (per-round median %.3f)%n", median(client), clientRatio, median(clientPaired));
+      out.printf("  ledger emit (NDJSON file)    %,12.0f events/s   ratio %.3f (per-round median %.3f)%n", median(emit), emitRatio, median(emitPaired));
+    }
+    out.flush();
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+}

@@ -1,0 +1,34 @@
+package io.lineageledger.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lineageledger.service.cli.LedgerCli;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The producers benchmark runs all three sides on an embedded broker and reports each against raw Kafka. */
+@Timeout(240)
+class ProducersBenchmarkIT {
+
+  @Test
+  void producersBenchmarkReportsClientAndEmitAgainstRaw() throws Exception {
+    StringWriter out = new StringWriter();
+    var cli = LedgerCli.commandLine();
+    cli.setOut(new PrintWriter(out));
+    int exit = cli.execute("bench", "producers", "--records", "3000", "--warmup-records", "2000", "--rounds", "2", "--output", "json");
+    assertThat(exit).as(out.toString()).isZero();
+    JsonNode r = new ObjectMapper().readTree(out.toString());
+    assertThat(r.get("raw_records_per_s")).hasSize(2);
+    assertThat(r.get("client_records_per_s")).hasSize(2);
+    assertThat(r.get("emit_records_per_s")).hasSize(2);
+    double raw = r.get("raw_median_records_per_s").asDouble();
+    assertThat(raw).isPositive();
+    assertThat(r.get("client_ratio").asDouble()).isEqualTo(r.get("client_median_records_per_s").asDouble() / raw);
+    assertThat(r.get("emit_ratio").asDouble()).isEqualTo(r.get("emit_median_records_per_s").asDouble() / raw);
+    assertThat(r.get("mean_record_bytes").asDouble()).isGreaterThan(100);
+  }
+}
