@@ -52,8 +52,10 @@ import org.slf4j.LoggerFactory;
  * <p>It never swallows a failure and never holds the caller longer than {@code maxBlock}: with a
  * spool configured, an event the broker cannot take (unreachable, timed out, registry down) is
  * written to the {@link Spool} on disk and the receipt says SPOOLED; from then on new events go
- * to the spool too, keeping their order, until a background drain has shipped the spool
- * exactly once (see {@link SpoolShipper}) and the client goes back to the broker. Without a
+ * to the spool too, keeping their order (a new event waits in memory until every older one
+ * still with the producer is acknowledged or has failed over to the spool before it), until a
+ * background drain has shipped the spool exactly once (see {@link SpoolShipper}) and the client
+ * goes back to the broker. Without a
  * spool, or for a failure that retrying cannot fix (a record too large, a schema the registry
  * refuses), the future fails with {@link PublishException}.
  *
@@ -82,7 +84,9 @@ public final class LedgerClient implements AutoCloseable {
   private final ScheduledExecutorService drainer;
   private final Duration closeTimeout;
   private Mode mode = Mode.ONLINE; // guarded by modeLock
-  private long pendingSpool; // enqueued for the spool, not yet appended; guarded by modeLock
+  private long pendingSpool; // enqueued for the spool (or held), not yet appended; guarded by modeLock
+  private long inFlight; // handed to the producer, not yet acknowledged or failed over; guarded by modeLock
+  private final java.util.ArrayDeque<Pending> held = new java.util.ArrayDeque<>(); // guarded by modeLock
   private volatile boolean closed;
 
   private LedgerClient(Builder b, Producer<String, EventEnvelope> producer, SpoolDrain drain) {
@@ -188,9 +192,16 @@ public final class LedgerClient implements AutoCloseable {
     CompletableFuture<Receipt> receipt = new CompletableFuture<>();
     synchronized (modeLock) {
       if (mode == Mode.SPOOLING) {
-        enqueueForSpool(event, receipt);
+        if (inFlight > 0) {
+          // Older events are still with the producer; if they fail they must reach the spool first.
+          pendingSpool++;
+          held.add(new Pending(event, receipt));
+        } else {
+          enqueueForSpool(event, receipt);
+        }
         return receipt;
       }
+      inFlight++;
     }
     try {
       producer.send(new ProducerRecord<>(topic, event.getSubject(), event), (metadata, e) -> {
@@ -199,11 +210,23 @@ public final class LedgerClient implements AutoCloseable {
         } else {
           failedSend(event, receipt, e);
         }
+        sendResolved();
       });
     } catch (RuntimeException e) {
       failedSend(event, receipt, e);
+      sendResolved();
     }
     return receipt;
+  }
+
+  /** A send handed to the producer was acknowledged or failed over; once none is left, held events may be spooled. */
+  private void sendResolved() {
+    synchronized (modeLock) {
+      if (--inFlight == 0 && !held.isEmpty()) {
+        toSpool.addAll(held); // already counted in pendingSpool
+        held.clear();
+      }
+    }
   }
 
   private void failedSend(EventEnvelope event, CompletableFuture<Receipt> receipt, Exception e) {

@@ -137,4 +137,22 @@ class LedgerClientTest {
           .havingCause().isInstanceOf(PublishException.class).withMessageContaining("is full");
     }
   }
+
+  @Test
+  void anEventPublishedWhileOlderOnesAreStillInFlightIsSpooledAfterThem() throws Exception {
+    try (LedgerClient client = client(true)) {
+      CompletableFuture<Receipt> first = client.stepSummary("r1", step(1));
+      CompletableFuture<Receipt> second = client.stepSummary("r1", step(2));
+      producer.errorNext(new TimeoutException("broker gone")); // step 1 times out: the client starts spooling
+      CompletableFuture<Receipt> third = client.stepSummary("r1", step(3)); // step 2 is still with the producer
+      assertThat(third).isNotDone();
+      producer.errorNext(new TimeoutException("broker gone"));
+      for (CompletableFuture<Receipt> r : List.of(first, second, third)) {
+        assertThat(r.get(5, TimeUnit.SECONDS).outcome()).isEqualTo(Receipt.Outcome.SPOOLED);
+      }
+      List<Long> spooled = new ArrayList<>();
+      client.spool().read(-1, e -> spooled.add(((StepSummary) e.event().getPayload()).getStep()));
+      assertThat(spooled).containsExactly(1L, 2L, 3L);
+    }
+  }
 }
