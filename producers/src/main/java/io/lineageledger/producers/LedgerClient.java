@@ -86,7 +86,9 @@ public final class LedgerClient implements AutoCloseable {
   private Mode mode = Mode.ONLINE; // guarded by modeLock
   private long pendingSpool; // enqueued for the spool (or held), not yet appended; guarded by modeLock
   private long inFlight; // handed to the producer, not yet acknowledged or failed over; guarded by modeLock
-  private final java.util.ArrayDeque<Pending> held = new java.util.ArrayDeque<>(); // guarded by modeLock
+  // Events bound for the spool while older sends are unresolved, by send order; guarded by modeLock.
+  private final java.util.TreeMap<Long, Pending> held = new java.util.TreeMap<>();
+  private long sendOrder; // guarded by modeLock
   private volatile boolean closed;
 
   private LedgerClient(Builder b, Producer<String, EventEnvelope> producer, SpoolDrain drain) {
@@ -190,15 +192,11 @@ public final class LedgerClient implements AutoCloseable {
       return CompletableFuture.failedFuture(new PublishException(event.getEventId(), "the client is closed", null));
     }
     CompletableFuture<Receipt> receipt = new CompletableFuture<>();
+    long order;
     synchronized (modeLock) {
+      order = sendOrder++;
       if (mode == Mode.SPOOLING) {
-        if (inFlight > 0) {
-          // Older events are still with the producer; if they fail they must reach the spool first.
-          pendingSpool++;
-          held.add(new Pending(event, receipt));
-        } else {
-          enqueueForSpool(event, receipt);
-        }
+        hold(order, new Pending(event, receipt));
         return receipt;
       }
       inFlight++;
@@ -208,28 +206,44 @@ public final class LedgerClient implements AutoCloseable {
         if (e == null) {
           receipt.complete(new Receipt(event.getEventId(), Receipt.Outcome.PUBLISHED, metadata.topic(), metadata.partition(), metadata.offset(), -1));
         } else {
-          failedSend(event, receipt, e);
+          failedSend(order, event, receipt, e);
         }
         sendResolved();
       });
     } catch (RuntimeException e) {
-      failedSend(event, receipt, e);
+      failedSend(order, event, receipt, e);
       sendResolved();
     }
     return receipt;
   }
 
-  /** A send handed to the producer was acknowledged or failed over; once none is left, held events may be spooled. */
+  /** A send handed to the producer was acknowledged or failed over. */
   private void sendResolved() {
     synchronized (modeLock) {
-      if (--inFlight == 0 && !held.isEmpty()) {
-        toSpool.addAll(held); // already counted in pendingSpool
-        held.clear();
-      }
+      inFlight--;
+      releaseHeld();
     }
   }
 
-  private void failedSend(EventEnvelope event, CompletableFuture<Receipt> receipt, Exception e) {
+  /**
+   * Queues an event for the spool. It waits until no older send is unresolved: an older event
+   * that fails later (a delivery timeout) must reach the spool first, and one that succeeds
+   * must not be overtaken by a spooled one. Callers hold modeLock.
+   */
+  private void hold(long order, Pending p) {
+    pendingSpool++;
+    held.put(order, p);
+    releaseHeld();
+  }
+
+  private void releaseHeld() {
+    if (inFlight == 0 && !held.isEmpty()) {
+      toSpool.addAll(held.values()); // in send order; already counted in pendingSpool
+      held.clear();
+    }
+  }
+
+  private void failedSend(long order, EventEnvelope event, CompletableFuture<Receipt> receipt, Exception e) {
     // Sends aborted by close() never reached the broker: they belong in the spool too.
     if (spool != null && (retriable(e) || closed)) {
       synchronized (modeLock) {
@@ -237,7 +251,7 @@ public final class LedgerClient implements AutoCloseable {
           LOG.warn("broker unreachable ({}); spooling events to {} until it returns", e.toString(), spool.dir());
           mode = Mode.SPOOLING;
         }
-        enqueueForSpool(event, receipt);
+        hold(order, new Pending(event, receipt));
       }
     } else {
       receipt.completeExceptionally(new PublishException(event.getEventId(),
@@ -258,11 +272,6 @@ public final class LedgerClient implements AutoCloseable {
       }
     }
     return false;
-  }
-
-  private void enqueueForSpool(EventEnvelope event, CompletableFuture<Receipt> receipt) {
-    pendingSpool++;
-    toSpool.add(new Pending(event, receipt));
   }
 
   private void spoolLoop() {

@@ -155,4 +155,22 @@ class LedgerClientTest {
       assertThat(spooled).containsExactly(1L, 2L, 3L);
     }
   }
+
+  @Test
+  void anEventThatFailsAtOnceWaitsForOlderEventsStillWithTheProducer() throws Exception {
+    try (LedgerClient client = client(true)) {
+      CompletableFuture<Receipt> first = client.stepSummary("r1", step(1)); // waits for the broker
+      producer.sendException = new TimeoutException("metadata not available"); // the next send fails in send() itself
+      CompletableFuture<Receipt> second = client.stepSummary("r1", step(2));
+      producer.sendException = null;
+      assertThat(second).as("held until step 1 is resolved").isNotDone();
+      producer.errorNext(new TimeoutException("delivery timed out"));
+      for (CompletableFuture<Receipt> r : List.of(first, second)) {
+        assertThat(r.get(5, TimeUnit.SECONDS).outcome()).isEqualTo(Receipt.Outcome.SPOOLED);
+      }
+      List<Long> spooled = new ArrayList<>();
+      client.spool().read(-1, e -> spooled.add(((StepSummary) e.event().getPayload()).getStep()));
+      assertThat(spooled).containsExactly(1L, 2L);
+    }
+  }
 }
