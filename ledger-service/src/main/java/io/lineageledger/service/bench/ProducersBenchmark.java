@@ -42,6 +42,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -69,24 +70,16 @@ public final class ProducersBenchmark implements Callable<Integer> {
   @Option(names = "--warmup-records", defaultValue = "400000", description = "Events per side before measuring (default: ${DEFAULT-VALUE}).")
   int warmupRecords;
 
-  @Option(names = "--bootstrap-servers", description = "An existing cluster (with --schema-registry-url); default: an embedded one.")
-  String bootstrapServers;
-
-  @Option(names = "--schema-registry-url", description = "An existing registry (with --bootstrap-servers).")
-  String schemaRegistryUrl;
-
-  @Option(names = "--output", defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
-  String output;
+  @Mixin
+  BenchOptions options;
 
   private static final int SUBJECTS = 16;
 
   @Override
   public Integer call() throws Exception {
-    if (!output.equals("table") && !output.equals("json")) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--output must be table or json, not '" + output + "'");
-    }
+    options.validate(spec.commandLine());
     Path work = Files.createTempDirectory("ledger-bench-producers");
-    try (BenchCluster cluster = new BenchCluster(bootstrapServers, schemaRegistryUrl)) {
+    try (BenchCluster cluster = options.cluster()) {
       String suffix = UUID.randomUUID().toString().substring(0, 8);
       List<String> topics = List.of("bench.raw." + suffix, "bench.client." + suffix, "bench.emit." + suffix);
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers))) {
@@ -264,16 +257,16 @@ public final class ProducersBenchmark implements Callable<Integer> {
 
   private void report(BenchCluster cluster, double meanBytes, List<Double> raw, List<Double> client, List<Double> emit) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    double rawMedian = median(raw);
-    double clientRatio = median(client) / rawMedian;
-    double emitRatio = median(emit) / rawMedian;
+    double rawMedian = BenchOptions.median(raw);
+    double clientRatio = BenchOptions.median(client) / rawMedian;
+    double emitRatio = BenchOptions.median(emit) / rawMedian;
     List<Double> clientPaired = new ArrayList<>();
     List<Double> emitPaired = new ArrayList<>();
     for (int r = 0; r < rounds; r++) {
       clientPaired.add(client.get(r) / raw.get(r));
       emitPaired.add(emit.get(r) / raw.get(r));
     }
-    if (output.equals("json")) {
+    if (options.json()) {
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("benchmark", "producers");
       result.put("records_per_round", records);
@@ -284,26 +277,21 @@ public final class ProducersBenchmark implements Callable<Integer> {
       result.put("client_records_per_s", client);
       result.put("emit_records_per_s", emit);
       result.put("raw_median_records_per_s", rawMedian);
-      result.put("client_median_records_per_s", median(client));
-      result.put("emit_median_records_per_s", median(emit));
+      result.put("client_median_records_per_s", BenchOptions.median(client));
+      result.put("emit_median_records_per_s", BenchOptions.median(emit));
       result.put("client_ratio", clientRatio);
       result.put("emit_ratio", emitRatio);
-      result.put("client_paired_ratio_median", median(clientPaired));
-      result.put("emit_paired_ratio_median", median(emitPaired));
+      result.put("client_paired_ratio_median", BenchOptions.median(clientPaired));
+      result.put("emit_paired_ratio_median", BenchOptions.median(emitPaired));
       out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(result));
     } else {
       out.printf("producers benchmark: %,d StepSummary events per round and side (%.0f bytes each on the wire), %d rounds, broker %s%n",
           records, meanBytes, rounds, cluster.embedded ? "embedded (" + cluster.bootstrapServers + ")" : cluster.bootstrapServers);
       out.printf("  raw producer (byte[])        %,12.0f events/s%n", rawMedian);
-      out.printf("  Java client (LedgerClient)   %,12.0f events/s   ratio %.3f (per-round median %.3f)%n", median(client), clientRatio, median(clientPaired));
-      out.printf("  ledger emit (NDJSON file)    %,12.0f events/s   ratio %.3f (per-round median %.3f)%n", median(emit), emitRatio, median(emitPaired));
+      out.printf("  Java client (LedgerClient)   %,12.0f events/s   ratio %.3f (per-round median %.3f)%n", BenchOptions.median(client), clientRatio, BenchOptions.median(clientPaired));
+      out.printf("  ledger emit (NDJSON file)    %,12.0f events/s   ratio %.3f (per-round median %.3f)%n", BenchOptions.median(emit), emitRatio, BenchOptions.median(emitPaired));
     }
     out.flush();
   }
 
-  private static double median(List<Double> values) {
-    List<Double> sorted = values.stream().sorted().toList();
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-  }
 }

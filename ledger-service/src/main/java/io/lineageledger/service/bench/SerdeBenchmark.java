@@ -31,6 +31,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -56,22 +57,14 @@ public final class SerdeBenchmark implements Callable<Integer> {
   @Option(names = "--warmup-records", defaultValue = "1000000", description = "Records per side before measuring (default: ${DEFAULT-VALUE}).")
   int warmupRecords;
 
-  @Option(names = "--bootstrap-servers", description = "An existing cluster (with --schema-registry-url); default: an embedded one.")
-  String bootstrapServers;
-
-  @Option(names = "--schema-registry-url", description = "An existing registry (with --bootstrap-servers).")
-  String schemaRegistryUrl;
-
-  @Option(names = "--output", defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
-  String output;
+  @Mixin
+  BenchOptions options;
 
   @Override
   public Integer call() throws Exception {
-    if (!output.equals("table") && !output.equals("json")) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--output must be table or json, not '" + output + "'");
-    }
+    options.validate(spec.commandLine());
     PrintWriter out = spec.commandLine().getOut();
-    try (BenchCluster cluster = new BenchCluster(bootstrapServers, schemaRegistryUrl)) {
+    try (BenchCluster cluster = options.cluster()) {
       String suffix = UUID.randomUUID().toString().substring(0, 8);
       String rawTopic = "bench.raw." + suffix;
       String ledgerTopic = "bench.ledger." + suffix;
@@ -125,8 +118,8 @@ public final class SerdeBenchmark implements Callable<Integer> {
         }
       }
     }
-    double rawMedian = median(raw);
-    double ledgerMedian = median(ledger);
+    double rawMedian = BenchOptions.median(raw);
+    double ledgerMedian = BenchOptions.median(ledger);
     double ratio = ledgerMedian / rawMedian;
     // Each round runs both sides back to back, so a per-round ratio cancels slow drifts of the
     // machine (JIT, page cache, log segment rolls) that the medians alone do not.
@@ -134,8 +127,8 @@ public final class SerdeBenchmark implements Callable<Integer> {
     for (int r = 0; r < rounds; r++) {
       paired.add(ledger.get(r) / raw.get(r));
     }
-    double pairedMedian = median(paired);
-    if (output.equals("json")) {
+    double pairedMedian = BenchOptions.median(paired);
+    if (options.json()) {
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("benchmark", "serde");
       result.put("records_per_round", records);
@@ -214,11 +207,6 @@ public final class SerdeBenchmark implements Callable<Integer> {
     return list;
   }
 
-  private static double median(List<Double> values) {
-    List<Double> sorted = values.stream().sorted().toList();
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-  }
 
   private static String rounded(List<Double> values) {
     return values.stream().map(v -> String.format("%,.0f", v)).toList().toString();

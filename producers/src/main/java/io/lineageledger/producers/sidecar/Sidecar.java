@@ -82,6 +82,7 @@ public final class Sidecar {
   private final SecretRedactor redactor;
   private final CountDownLatch finished = new CountDownLatch(1);
   private final Map<String, Double> finalMetrics = new TreeMap<>();
+  private ProcessBuilder.Redirect stdout = ProcessBuilder.Redirect.INHERIT;
   private volatile Process process;
   private volatile boolean stopRequested;
 
@@ -96,6 +97,12 @@ public final class Sidecar {
     this.err = err;
     this.environment = Map.copyOf(environment);
     this.redactor = new SecretRedactor(environment);
+  }
+
+  /** Where the command's stdout goes (default: the sidecar's own). */
+  public Sidecar stdout(ProcessBuilder.Redirect redirect) {
+    this.stdout = redirect;
+    return this;
   }
 
   /** The run's {@link RunStarted}, as it is recorded. */
@@ -180,7 +187,7 @@ public final class Sidecar {
         .listener(this::remember);
 
     ProcessBuilder pb = new ProcessBuilder(settings.command()).directory(settings.workDir().toFile())
-        .redirectInput(ProcessBuilder.Redirect.INHERIT).redirectOutput(ProcessBuilder.Redirect.INHERIT);
+        .redirectInput(ProcessBuilder.Redirect.INHERIT).redirectOutput(stdout);
     pb.environment().put("LEDGER_RUN_ID", settings.runId());
     pb.environment().put("LEDGER_EVENTS", events.toString());
     StderrTail stderr = new StderrTail(err);

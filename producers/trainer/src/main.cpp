@@ -1,0 +1,3 @@
+#include "trainer.h"
+
+int main(int argc, char** argv) { return lt::run_trainer(argc, argv); }
