@@ -137,6 +137,9 @@ public final class NdjsonPublisher {
       return protocol.decode(text);
     } catch (InvalidLineException e) {
       return e;
+    } catch (RuntimeException e) {
+      // A line the converter could not handle is still just one bad line: report it, go on.
+      return new InvalidLineException("cannot be converted: " + e);
     }
   }
 
