@@ -97,7 +97,7 @@ public final class LedgerClient implements AutoCloseable {
     this.producerId = b.producerId;
     this.producerName = b.producerName;
     this.producerVersion = b.producerVersion;
-    this.host = hostName();
+    this.host = localHostName();
     this.spool = b.spoolDir == null ? null : Spool.open(b.spoolDir, b.spoolMaxBytes);
     this.drain = drain;
     this.closeTimeout = b.closeTimeout;
@@ -391,7 +391,8 @@ public final class LedgerClient implements AutoCloseable {
     }
   }
 
-  private static String hostName() {
+  /** This machine's host name as producers record it (HOSTNAME, or "unknown", when it cannot be resolved). */
+  public static String localHostName() {
     try {
       return InetAddress.getLocalHost().getHostName();
     } catch (Exception e) {

@@ -111,7 +111,7 @@ final class JsonToAvro {
         return node.intValue();
       case LONG:
         if (schema.getLogicalType() instanceof LogicalTypes.TimestampMicros) {
-          return Instant.EPOCH.plus(micros(node, path), ChronoUnit.MICROS); // the generated classes hold Instants
+          return instant(node, path); // the generated classes hold Instants
         }
         if (!node.isIntegralNumber() || !node.canConvertToLong()) {
           throw new InvalidLineException(path + ": expected an integer, got " + describe(node));
@@ -191,6 +191,11 @@ final class JsonToAvro {
       }
     }
     throw new InvalidLineException(path + ": expected a number, got " + describe(node));
+  }
+
+  /** A {@code timestamp-micros} value: an ISO-8601 time or microseconds since the epoch. */
+  static Instant instant(JsonNode node, String path) {
+    return Instant.EPOCH.plus(micros(node, path), ChronoUnit.MICROS);
   }
 
   static long micros(JsonNode node, String path) {

@@ -19,15 +19,13 @@ import io.lineageledger.events.ModelVersionRegistered;
 import io.lineageledger.events.RunFinished;
 import io.lineageledger.events.RunStarted;
 import io.lineageledger.events.StepSummary;
+import io.lineageledger.producers.Digests;
 import io.lineageledger.producers.Subjects;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -62,8 +60,9 @@ public final class NdjsonProtocol {
       .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
       .build();
   private static final Set<String> ENVELOPE_KEYS = Set.of("type", "run_id", "event_id", "occurred_at");
-  private static final JsonToAvro CONVERTER = new JsonToAvro(Set.of(
-      "DataTransformApplied.params", "EvaluationCompleted.decoding_params"));
+  /** Map fields ({@code Record.field}) whose values may be any JSON, stored JSON-encoded. */
+  static final Set<String> JSON_VALUED_MAPS = Set.of("DataTransformApplied.params", "EvaluationCompleted.decoding_params");
+  private static final JsonToAvro CONVERTER = new JsonToAvro(JSON_VALUED_MAPS);
 
   /** The event types of the protocol, by their snake_case name. */
   public enum EventType {
@@ -202,7 +201,7 @@ public final class NdjsonProtocol {
     }
     String runId = runId(obj, type);
     String eventId = eventId(obj);
-    Instant occurredAt = obj.has("occurred_at") ? Instant.EPOCH.plusNanos(JsonToAvro.micros(obj.get("occurred_at"), "occurred_at") * 1000) : null;
+    Instant occurredAt = obj.has("occurred_at") ? JsonToAvro.instant(obj.get("occurred_at"), "occurred_at") : null;
 
     if (type == EventType.RUN_STARTED || type == EventType.MODEL_VERSION_REGISTERED) {
       if (runId != null) {
@@ -334,14 +333,9 @@ public final class NdjsonProtocol {
 
   /** The canonical config digest: SHA-256 over the keys sorted, each written as {@code key=value\n}. */
   public static String configDigest(Map<String, String> params) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (Map.Entry<String, String> e : new TreeMap<>(params).entrySet()) {
-        sha.update((e.getKey() + "=" + e.getValue() + "\n").getBytes(StandardCharsets.UTF_8));
-      }
-      return "sha256:" + HexFormat.of().formatHex(sha.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    StringBuilder canonical = new StringBuilder();
+    new TreeMap<>(params).forEach((k, v) -> canonical.append(k).append('=').append(v).append('\n'));
+    return Digests.sha256(canonical.toString().getBytes(StandardCharsets.UTF_8));
   }
+
 }

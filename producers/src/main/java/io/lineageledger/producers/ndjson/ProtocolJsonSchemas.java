@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
 
@@ -22,7 +21,6 @@ import org.apache.avro.Schema;
  */
 public final class ProtocolJsonSchemas {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  private static final Set<String> JSON_VALUED_MAPS = Set.of("DataTransformApplied.params", "EvaluationCompleted.decoding_params");
 
   private ProtocolJsonSchemas() {}
 
@@ -125,7 +123,7 @@ public final class ProtocolJsonSchemas {
       }
       case MAP -> {
         n.put("type", "object");
-        if (JSON_VALUED_MAPS.contains(path)) {
+        if (NdjsonProtocol.JSON_VALUED_MAPS.contains(path)) {
           n.put("additionalProperties", true);
         } else {
           n.set("additionalProperties", type(s.getValueType(), path, defs));

@@ -3,6 +3,8 @@ package io.lineageledger.producers.sidecar;
 import io.lineageledger.events.CodeVersion;
 import io.lineageledger.events.Hardware;
 import io.lineageledger.events.RunEnvironment;
+import io.lineageledger.producers.Digests;
+import io.lineageledger.producers.LedgerClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -12,11 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -66,7 +64,7 @@ public final class RunEnvironmentProbe {
     b.setDirty(dirty);
     if (dirty) {
       String diff = runRaw("git", "diff", "HEAD", "--binary");
-      b.setDiffDigest(diff == null ? null : sha256(diff.getBytes(StandardCharsets.UTF_8)));
+      b.setDiffDigest(diff == null ? null : Digests.sha256(diff.getBytes(StandardCharsets.UTF_8)));
     }
     return b.build();
   }
@@ -95,25 +93,16 @@ public final class RunEnvironmentProbe {
     if (!locks.isEmpty()) {
       StringBuilder sb = new StringBuilder();
       locks.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
-      combined = sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
+      combined = Digests.sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
     }
     return RunEnvironment.newBuilder()
         .setOs(System.getProperty("os.name") + " " + System.getProperty("os.version") + " (" + System.getProperty("os.arch") + ")")
-        .setHost(host())
+        .setHost(LedgerClient.localHostName())
         .setRuntimes(runtimes)
         .setLockFiles(locks)
         .setPackageLockDigest(combined)
         .setHardware(hardware())
         .build();
-  }
-
-  static String host() {
-    try {
-      return java.net.InetAddress.getLocalHost().getHostName();
-    } catch (IOException e) {
-      String env = System.getenv("HOSTNAME");
-      return env != null ? env : "unknown";
-    }
   }
 
   public Hardware hardware() {
@@ -176,7 +165,7 @@ public final class RunEnvironmentProbe {
         @Override
         public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
           if (attrs.isRegularFile() && LOCK_FILE.matcher(file.getFileName().toString()).matches()) {
-            found.put(workDir.relativize(file).toString().replace('\\', '/'), sha256(Files.readAllBytes(file)));
+            found.put(workDir.relativize(file).toString().replace('\\', '/'), Digests.sha256(Files.readAllBytes(file)));
           }
           return FileVisitResult.CONTINUE;
         }
@@ -220,12 +209,6 @@ public final class RunEnvironmentProbe {
     }
   }
 
-  static String sha256(byte[] bytes) {
-    try {
-      return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
+
 
 }
