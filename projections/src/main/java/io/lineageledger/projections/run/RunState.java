@@ -27,7 +27,8 @@ import java.util.TreeMap;
  * payloads that say nothing about a run leave the state as it is. Deduplication by event id is
  * the caller's job ({@link #replay} does it for a list of events).
  *
- * <p>Immutable, so thread-safe.
+ * <p>Effectively immutable: a state is never changed once {@link #apply} has returned it, so it
+ * may be shared once safely published (through a store, a queue or a final field).
  */
 public final class RunState {
   /** How a run stands: RUNNING until its {@code RunFinished}, then how it ended. */
@@ -46,51 +47,32 @@ public final class RunState {
   public record Evaluation(String evalId, String checkpointDigest, String suite, String suiteVersion, Long seed,
                            Map<String, Double> metrics, Instant at) {}
 
+  // Set only while a new state is built in apply(); never changed once it is returned.
   private final String runId;
-  private final RunStarted started;
-  private final Status status;
-  private final Map<String, String> config;
-  private final List<ConfigVersion> configHistory;
-  private final List<BoundDataset> datasets;
-  private final long latestStep;
-  private final Double latestLoss;
-  private final Map<String, Double> latestMetrics;
-  private final long nonFiniteSteps;
-  private final Long tokensSeen;
-  private final List<Checkpoint> checkpoints;
-  private final List<Evaluation> evaluations;
-  private final RunFinished finished;
-  private final Instant startedAt;
-  private final Instant lastEventAt;
-  private final long events;
+  private RunStarted started;
+  private Status status = Status.UNKNOWN;
+  private Map<String, String> config = Map.of();
+  private List<ConfigVersion> configHistory = List.of();
+  private List<BoundDataset> datasets = List.of();
+  private long latestStep = -1;
+  private Double latestLoss;
+  private Map<String, Double> latestMetrics = Map.of();
+  private long nonFiniteSteps;
+  private Long tokensSeen;
+  private List<Checkpoint> checkpoints = List.of();
+  private List<Evaluation> evaluations = List.of();
+  private RunFinished finished;
+  private Instant startedAt;
+  private Instant lastEventAt;
+  private long events;
 
-  private RunState(String runId, RunStarted started, Status status, Map<String, String> config, List<ConfigVersion> configHistory,
-                   List<BoundDataset> datasets, long latestStep, Double latestLoss, Map<String, Double> latestMetrics, long nonFiniteSteps,
-                   Long tokensSeen, List<Checkpoint> checkpoints, List<Evaluation> evaluations, RunFinished finished, Instant startedAt,
-                   Instant lastEventAt, long events) {
+  private RunState(String runId) {
     this.runId = runId;
-    this.started = started;
-    this.status = status;
-    this.config = config;
-    this.configHistory = configHistory;
-    this.datasets = datasets;
-    this.latestStep = latestStep;
-    this.latestLoss = latestLoss;
-    this.latestMetrics = latestMetrics;
-    this.nonFiniteSteps = nonFiniteSteps;
-    this.tokensSeen = tokensSeen;
-    this.checkpoints = checkpoints;
-    this.evaluations = evaluations;
-    this.finished = finished;
-    this.startedAt = startedAt;
-    this.lastEventAt = lastEventAt;
-    this.events = events;
   }
 
   /** The state of a run no event has been seen for. */
   public static RunState empty(String runId) {
-    return new RunState(runId, null, Status.UNKNOWN, Map.of(), List.of(), List.of(), -1, null, Map.of(), 0, null, List.of(), List.of(),
-        null, null, null, 0);
+    return new RunState(runId);
   }
 
   /**
@@ -114,74 +96,75 @@ public final class RunState {
       return this;
     }
     Instant at = event.getOccurredAt();
+    RunState next = copy();
+    next.events++;
+    if (next.lastEventAt == null || at.isAfter(next.lastEventAt)) {
+      next.lastEventAt = at;
+    }
     Object p = event.getPayload();
-    if (p instanceof RunStarted s) {
-      return with(s, status == Status.UNKNOWN ? Status.RUNNING : status, config, configHistory, datasets, latestStep, latestLoss,
-          latestMetrics, nonFiniteSteps, tokensSeen, checkpoints, evaluations, finished, at, event);
-    }
-    if (p instanceof ConfigSnapshot c) {
-      Map<String, String> params = Collections.unmodifiableMap(new TreeMap<>(c.getParams()));
-      List<ConfigVersion> history = append(configHistory,
-          new ConfigVersion(c.getDigest(), at, latestStep, List.copyOf(c.getChangedKeys())));
-      return with(started, running(), params, history, datasets, latestStep, latestLoss, latestMetrics, nonFiniteSteps, tokensSeen,
-          checkpoints, evaluations, finished, startedAt, event);
-    }
-    if (p instanceof DatasetBound d) {
-      DatasetVersionRef ref = d.getDataset();
-      return with(started, running(), config, configHistory,
-          append(datasets, new BoundDataset(d.getRole(), ref.getName(), ref.getVersion(), ref.getDigest())), latestStep, latestLoss,
-          latestMetrics, nonFiniteSteps, tokensSeen, checkpoints, evaluations, finished, startedAt, event);
-    }
-    if (p instanceof StepSummary s) {
-      if (s.getStep() < latestStep) {
-        return counted(event); // a late summary of an earlier step does not move the run back
-      }
-      Map<String, Double> metrics = Collections.unmodifiableMap(new TreeMap<>(s.getMetrics()));
-      return with(started, running(), config, configHistory, datasets, s.getStep(), s.getLoss(), metrics,
-          nonFiniteSteps + s.getNonFiniteCount(), s.getTokensSeen() != null ? s.getTokensSeen() : tokensSeen, checkpoints, evaluations,
-          finished, startedAt, event);
-    }
-    if (p instanceof CheckpointSaved c) {
-      var contents = c.getContents();
-      boolean complete = contents.getModel() && contents.getOptimizer() && contents.getRng() && contents.getDataCursor();
-      return with(started, running(), config, configHistory, datasets, latestStep, latestLoss, latestMetrics, nonFiniteSteps,
-          tokensSeen, append(checkpoints, new Checkpoint(c.getStep(), c.getDigest(), c.getUri(), c.getSizeBytes(), complete, at)),
-          evaluations, finished, startedAt, event);
-    }
-    if (p instanceof EvaluationCompleted e) {
-      Evaluation ev = new Evaluation(e.getEvalId(), e.getCheckpointDigest(), e.getSuiteName(), e.getSuiteVersion(), e.getSeed(),
-          Collections.unmodifiableMap(new TreeMap<>(e.getMetrics())), at);
-      return with(started, running(), config, configHistory, datasets, latestStep, latestLoss, latestMetrics, nonFiniteSteps,
-          tokensSeen, checkpoints, append(evaluations, ev), finished, startedAt, event);
-    }
     if (p instanceof RunFinished f) {
-      Status s = switch (f.getStatus()) {
+      next.finished = f;
+      next.status = switch (f.getStatus()) {
         case COMPLETED -> Status.COMPLETED;
         case FAILED -> Status.FAILED;
         case KILLED -> Status.KILLED;
       };
-      return with(started, s, config, configHistory, datasets, latestStep, latestLoss, latestMetrics, nonFiniteSteps, tokensSeen,
-          checkpoints, evaluations, f, startedAt, event);
+      return next;
     }
-    return counted(event);
+    boolean lateSummary = p instanceof StepSummary s && s.getStep() < latestStep;
+    boolean aboutTheRun = p instanceof RunStarted || p instanceof ConfigSnapshot || p instanceof DatasetBound
+        || p instanceof StepSummary || p instanceof CheckpointSaved || p instanceof EvaluationCompleted;
+    if (next.status == Status.UNKNOWN && aboutTheRun && !lateSummary) {
+      next.status = Status.RUNNING;
+    }
+    if (p instanceof RunStarted s) {
+      next.started = s;
+      next.startedAt = at;
+    } else if (p instanceof ConfigSnapshot c) {
+      next.config = Collections.unmodifiableMap(new TreeMap<>(c.getParams()));
+      next.configHistory = append(configHistory, new ConfigVersion(c.getDigest(), at, latestStep, List.copyOf(c.getChangedKeys())));
+    } else if (p instanceof DatasetBound d) {
+      DatasetVersionRef ref = d.getDataset();
+      next.datasets = append(datasets, new BoundDataset(d.getRole(), ref.getName(), ref.getVersion(), ref.getDigest()));
+    } else if (p instanceof StepSummary s && !lateSummary) { // a late summary of an earlier step does not move the run back
+      next.latestStep = s.getStep();
+      next.latestLoss = s.getLoss();
+      next.latestMetrics = Collections.unmodifiableMap(new TreeMap<>(s.getMetrics()));
+      next.nonFiniteSteps += s.getNonFiniteCount();
+      if (s.getTokensSeen() != null) {
+        next.tokensSeen = s.getTokensSeen();
+      }
+    } else if (p instanceof CheckpointSaved c) {
+      var contents = c.getContents();
+      boolean complete = contents.getModel() && contents.getOptimizer() && contents.getRng() && contents.getDataCursor();
+      next.checkpoints = append(checkpoints, new Checkpoint(c.getStep(), c.getDigest(), c.getUri(), c.getSizeBytes(), complete, at));
+    } else if (p instanceof EvaluationCompleted e) {
+      next.evaluations = append(evaluations, new Evaluation(e.getEvalId(), e.getCheckpointDigest(), e.getSuiteName(),
+          e.getSuiteVersion(), e.getSeed(), Collections.unmodifiableMap(new TreeMap<>(e.getMetrics())), at));
+    }
+    return next;
   }
 
-  private Status running() {
-    return status == Status.UNKNOWN ? Status.RUNNING : status;
-  }
-
-  private RunState counted(EventEnvelope event) {
-    return with(started, status, config, configHistory, datasets, latestStep, latestLoss, latestMetrics, nonFiniteSteps, tokensSeen,
-        checkpoints, evaluations, finished, startedAt, event);
-  }
-
-  private RunState with(RunStarted started, Status status, Map<String, String> config, List<ConfigVersion> configHistory,
-                        List<BoundDataset> datasets, long latestStep, Double latestLoss, Map<String, Double> latestMetrics,
-                        long nonFiniteSteps, Long tokensSeen, List<Checkpoint> checkpoints, List<Evaluation> evaluations,
-                        RunFinished finished, Instant startedAt, EventEnvelope event) {
-    Instant last = lastEventAt == null || event.getOccurredAt().isAfter(lastEventAt) ? event.getOccurredAt() : lastEventAt;
-    return new RunState(runId, started, status, config, configHistory, datasets, latestStep, latestLoss, latestMetrics, nonFiniteSteps,
-        tokensSeen, checkpoints, evaluations, finished, startedAt, last, events + 1);
+  /** A shallow copy; the collections are unmodifiable, so sharing them is safe. */
+  private RunState copy() {
+    RunState c = new RunState(runId);
+    c.started = started;
+    c.status = status;
+    c.config = config;
+    c.configHistory = configHistory;
+    c.datasets = datasets;
+    c.latestStep = latestStep;
+    c.latestLoss = latestLoss;
+    c.latestMetrics = latestMetrics;
+    c.nonFiniteSteps = nonFiniteSteps;
+    c.tokensSeen = tokensSeen;
+    c.checkpoints = checkpoints;
+    c.evaluations = evaluations;
+    c.finished = finished;
+    c.startedAt = startedAt;
+    c.lastEventAt = lastEventAt;
+    c.events = events;
+    return c;
   }
 
   private static <T> List<T> append(List<T> list, T item) {
