@@ -83,9 +83,12 @@ public final class LedgerClient implements AutoCloseable {
   private final Thread spooler;
   private final ScheduledExecutorService drainer;
   private final Duration closeTimeout;
-  private Mode mode = Mode.ONLINE; // guarded by modeLock
+  private volatile Mode mode = Mode.ONLINE; // written under modeLock
   private long pendingSpool; // enqueued for the spool (or held), not yet appended; guarded by modeLock
-  private long inFlight; // handed to the producer, not yet acknowledged or failed over; guarded by modeLock
+  // Handed to the producer, not yet acknowledged or failed over. Incremented under modeLock while
+  // ONLINE only; decremented without it (see sendResolved), so acknowledgements never contend
+  // with publishing threads for the lock.
+  private final AtomicLong inFlight = new AtomicLong();
   // Events bound for the spool while older sends are unresolved, by send order; guarded by modeLock.
   private final java.util.TreeMap<Long, Pending> held = new java.util.TreeMap<>();
   private long sendOrder; // guarded by modeLock
@@ -182,8 +185,11 @@ public final class LedgerClient implements AutoCloseable {
     Objects.requireNonNull(subject, "subject");
     // All-argument constructors: the builders validate and copy on every call, which shows at high rates.
     ProducerInfo info = new ProducerInfo(producerId, producerName, producerVersion, host, seq.getAndIncrement());
-    return new EventEnvelope(eventId == null ? ids.next() : eventId,
-        (occurredAt == null ? Instant.now() : occurredAt).truncatedTo(ChronoUnit.MICROS), subject, info, payload);
+    Instant at = occurredAt == null ? Instant.now() : occurredAt;
+    if (at.getNano() % 1000 != 0) {
+      at = at.truncatedTo(ChronoUnit.MICROS);
+    }
+    return new EventEnvelope(eventId != null ? eventId : occurredAt == null ? ids.next(at.toEpochMilli()) : ids.next(), at, subject, info, payload);
   }
 
   /** Publishes a complete envelope as it is. */
@@ -199,7 +205,7 @@ public final class LedgerClient implements AutoCloseable {
         hold(order, new Pending(event, receipt));
         return receipt;
       }
-      inFlight++;
+      inFlight.incrementAndGet();
     }
     try {
       producer.send(new ProducerRecord<>(topic, event.getSubject(), event), (metadata, e) -> {
@@ -217,11 +223,17 @@ public final class LedgerClient implements AutoCloseable {
     return receipt;
   }
 
-  /** A send handed to the producer was acknowledged or failed over. */
+  /**
+   * A send handed to the producer was acknowledged or failed over. Events are held only while
+   * SPOOLING, and mode is set before anything is held: either the holder sees this decrement
+   * when it checks inFlight, or this sees SPOOLING after decrementing and releases them.
+   */
   private void sendResolved() {
-    synchronized (modeLock) {
-      inFlight--;
-      releaseHeld();
+    inFlight.decrementAndGet();
+    if (mode == Mode.SPOOLING) {
+      synchronized (modeLock) {
+        releaseHeld();
+      }
     }
   }
 
@@ -237,7 +249,7 @@ public final class LedgerClient implements AutoCloseable {
   }
 
   private void releaseHeld() {
-    if (inFlight == 0 && !held.isEmpty()) {
+    if (inFlight.get() == 0 && !held.isEmpty()) {
       toSpool.addAll(held.values()); // in send order; already counted in pendingSpool
       held.clear();
     }
