@@ -19,7 +19,8 @@ class ProducersBenchmarkIT {
     StringWriter out = new StringWriter();
     var cli = LedgerCli.commandLine();
     cli.setOut(new PrintWriter(out));
-    int exit = cli.execute("bench", "producers", "--records", "3000", "--warmup-records", "2000", "--rounds", "2", "--output", "json");
+    int exit = cli.execute("bench", "producers", "--records", "3000", "--warmup-records", "2000", "--rounds", "2",
+        "--warmup-max-seconds", "3", "--output", "json");
     assertThat(exit).as(out.toString()).isZero();
     JsonNode r = new ObjectMapper().readTree(out.toString());
     assertThat(r.get("raw_records_per_s")).hasSize(2);
@@ -30,5 +31,10 @@ class ProducersBenchmarkIT {
     assertThat(r.get("client_ratio").asDouble()).isEqualTo(r.get("client_median_records_per_s").asDouble() / raw);
     assertThat(r.get("emit_ratio").asDouble()).isEqualTo(r.get("emit_median_records_per_s").asDouble() / raw);
     assertThat(r.get("mean_record_bytes").asDouble()).isGreaterThan(100);
+    assertThat(r.get("warmup_rounds").asInt()).isPositive();
+    assertThat(r.get("warmup_seconds").asDouble()).isLessThan(60); // bounded by --warmup-max-seconds plus one round
+    for (String side : new String[] {"raw", "client", "emit"}) {
+      assertThat(r.get(side + "_cpu_us_per_event").asDouble()).as(side + " CPU per event").isPositive();
+    }
   }
 }

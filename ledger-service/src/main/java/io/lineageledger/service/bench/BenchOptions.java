@@ -1,5 +1,6 @@
 package io.lineageledger.service.bench;
 
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -34,5 +35,48 @@ final class BenchOptions {
     List<Double> sorted = values.stream().sorted().toList();
     int n = sorted.size();
     return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  /** CPU time of this whole process (every thread, the embedded broker's included), in nanoseconds. */
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /** Milliseconds the JIT compilers have spent so far. */
+  static long compileMillis() {
+    return ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+  }
+
+  /** One side of a benchmark: publishes n events, returns events per second. */
+  interface Side {
+    double run(int n) throws Exception;
+  }
+
+  /** How a warm-up went: rounds run, seconds taken, and the share of the last round's time the JIT spent compiling. */
+  record Warmup(int rounds, double seconds, double lastCompileShare) {}
+
+  /**
+   * Runs every side with {@code records} events per round until the JIT has settled: at least
+   * {@code minRounds} rounds, then until a whole round spends under 2% of its time compiling (a
+   * large application such as an embedded broker keeps two cores compiling for tens of
+   * seconds, which would otherwise be measured), or {@code maxSeconds} have passed.
+   */
+  static Warmup warmUp(List<Side> sides, int records, int minRounds, double maxSeconds) throws Exception {
+    long start = System.nanoTime();
+    int rounds = 0;
+    double share;
+    while (true) {
+      long roundStart = System.nanoTime();
+      long compile = compileMillis();
+      for (Side side : sides) {
+        side.run(records);
+      }
+      rounds++;
+      share = (compileMillis() - compile) / ((System.nanoTime() - roundStart) / 1e6);
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      if (rounds >= minRounds && (share < 0.02 || elapsed >= maxSeconds)) {
+        return new Warmup(rounds, elapsed, share);
+      }
+    }
   }
 }

@@ -67,8 +67,11 @@ public final class ProducersBenchmark implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "6", description = "Measured rounds per side (default: ${DEFAULT-VALUE}).")
   int rounds;
 
-  @Option(names = "--warmup-records", defaultValue = "400000", description = "Events per side before measuring (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--warmup-records", defaultValue = "400000", description = "Events per side and warm-up round (default: ${DEFAULT-VALUE}).")
   int warmupRecords;
+
+  @Option(names = "--warmup-max-seconds", defaultValue = "120", description = "Warm up until the JIT is quiet (a round under 2%% compiling), at most this long (default: ${DEFAULT-VALUE}).")
+  double warmupMaxSeconds;
 
   @Mixin
   BenchOptions options;
@@ -110,6 +113,8 @@ public final class ProducersBenchmark implements Callable<Integer> {
     List<Double> raw = new ArrayList<>();
     List<Double> client = new ArrayList<>();
     List<Double> emit = new ArrayList<>();
+    List<List<Double>> cpu = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+    BenchOptions.Warmup warmup;
     double meanBytes;
     try (LedgerClient clientSide = client(cluster, registry, topics.get(1), work.resolve("spool-client"));
          LedgerClient emitSide = client(cluster, registry, topics.get(2), work.resolve("spool-emit"));
@@ -128,27 +133,23 @@ public final class ProducersBenchmark implements Callable<Integer> {
       meanBytes = (double) total / payloads.size();
       IntFunction<ProducerRecord<String, byte[]>> rawRecord = i -> new ProducerRecord<>(topics.get(0), subject(i), rawValues.get(i & 1023));
 
-      List<Side> sides = List.of(
+      List<BenchOptions.Side> sides = List.of(
           n -> SerdeBenchmark.publish(rawProducer, rawRecord, n),
           n -> publishClient(clientSide, payloads, n),
           n -> publishEmit(emitSide, files.get(n), n, work));
-      for (Side s : sides) {
-        s.run(warmupRecords);
-      }
+      warmup = BenchOptions.warmUp(sides, warmupRecords, 1, warmupMaxSeconds);
       List<List<Double>> results = List.of(raw, client, emit);
       for (int r = 0; r < rounds; r++) {
         for (int k = 0; k < 3; k++) {
           int side = (r + k) % 3;
+          long cpu0 = BenchOptions.processCpuNanos();
           results.get(side).add(sides.get(side).run(records));
+          cpu.get(side).add((BenchOptions.processCpuNanos() - cpu0) / 1e3 / records);
         }
       }
     }
-    report(cluster, meanBytes, raw, client, emit);
+    report(cluster, meanBytes, warmup, raw, client, emit, cpu);
     return 0;
-  }
-
-  private interface Side {
-    double run(int n) throws Exception;
   }
 
   private static double publishClient(LedgerClient client, List<StepSummary> payloads, int n) {
@@ -255,7 +256,8 @@ public final class ProducersBenchmark implements Callable<Integer> {
     }
   }
 
-  private void report(BenchCluster cluster, double meanBytes, List<Double> raw, List<Double> client, List<Double> emit) throws Exception {
+  private void report(BenchCluster cluster, double meanBytes, BenchOptions.Warmup warmup, List<Double> raw, List<Double> client,
+      List<Double> emit, List<List<Double>> cpu) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     double rawMedian = BenchOptions.median(raw);
     double clientRatio = BenchOptions.median(client) / rawMedian;
@@ -273,6 +275,9 @@ public final class ProducersBenchmark implements Callable<Integer> {
       result.put("rounds", rounds);
       result.put("mean_record_bytes", meanBytes);
       result.put("broker", cluster.embedded ? "embedded" : cluster.bootstrapServers);
+      result.put("warmup_rounds", warmup.rounds());
+      result.put("warmup_seconds", warmup.seconds());
+      result.put("warmup_last_round_compile_share", warmup.lastCompileShare());
       result.put("raw_records_per_s", raw);
       result.put("client_records_per_s", client);
       result.put("emit_records_per_s", emit);
@@ -283,13 +288,19 @@ public final class ProducersBenchmark implements Callable<Integer> {
       result.put("emit_ratio", emitRatio);
       result.put("client_paired_ratio_median", BenchOptions.median(clientPaired));
       result.put("emit_paired_ratio_median", BenchOptions.median(emitPaired));
+      result.put("raw_cpu_us_per_event", BenchOptions.median(cpu.get(0)));
+      result.put("client_cpu_us_per_event", BenchOptions.median(cpu.get(1)));
+      result.put("emit_cpu_us_per_event", BenchOptions.median(cpu.get(2)));
       out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(result));
     } else {
       out.printf("producers benchmark: %,d StepSummary events per round and side (%.0f bytes each on the wire), %d rounds, broker %s%n",
           records, meanBytes, rounds, cluster.embedded ? "embedded (" + cluster.bootstrapServers + ")" : cluster.bootstrapServers);
-      out.printf("  raw producer (byte[])        %,12.0f events/s%n", rawMedian);
-      out.printf("  Java client (LedgerClient)   %,12.0f events/s   ratio %.3f (per-round median %.3f)%n", BenchOptions.median(client), clientRatio, BenchOptions.median(clientPaired));
-      out.printf("  ledger emit (NDJSON file)    %,12.0f events/s   ratio %.3f (per-round median %.3f)%n", BenchOptions.median(emit), emitRatio, BenchOptions.median(emitPaired));
+      out.printf("  warm-up: %d rounds in %.0f s (last round %.1f%% compiling)%n", warmup.rounds(), warmup.seconds(), 100 * warmup.lastCompileShare());
+      out.printf("  raw producer (byte[])        %,12.0f events/s   %5.2f us CPU/event%n", rawMedian, BenchOptions.median(cpu.get(0)));
+      out.printf("  Java client (LedgerClient)   %,12.0f events/s   %5.2f us CPU/event   ratio %.3f (per-round median %.3f)%n",
+          BenchOptions.median(client), BenchOptions.median(cpu.get(1)), clientRatio, BenchOptions.median(clientPaired));
+      out.printf("  ledger emit (NDJSON file)    %,12.0f events/s   %5.2f us CPU/event   ratio %.3f (per-round median %.3f)%n",
+          BenchOptions.median(emit), BenchOptions.median(cpu.get(2)), emitRatio, BenchOptions.median(emitPaired));
     }
     out.flush();
   }
