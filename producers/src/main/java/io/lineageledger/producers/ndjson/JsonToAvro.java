@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -26,7 +27,8 @@ import org.apache.avro.specific.SpecificData;
  * doubles take numbers or the strings {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}.
  * Map fields listed as JSON-encoded take any JSON value and store its JSON text.
  *
- * <p>Stateless and thread-safe.
+ * <p>Thread-safe. What it needs of a schema (fields, defaults, the generated class) is worked out
+ * on first use and kept; error paths are built only for values that do not fit.
  */
 final class JsonToAvro {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -37,40 +39,133 @@ final class JsonToAvro {
     this.jsonEncodedMaps = jsonEncodedMaps;
   }
 
-  /** The generated classes' models, by record schema; they carry the logical-type conversions. */
-  private static final Map<Schema, SpecificData> MODELS = new ConcurrentHashMap<>();
+  /** How to fill the generated record of one schema, worked out once per schema. */
+  private final Map<Schema, Plan> plans = new ConcurrentHashMap<>();
+  private final Map<Schema, SpecificData> enumModels = new ConcurrentHashMap<>();
 
-  /** Builds the generated (specific) record of {@code schema} directly: no generic intermediate, no copy. */
-  IndexedRecord record(Schema schema, JsonNode node, String path, Set<String> ignoredFields) {
-    if (!node.isObject()) {
-      throw new InvalidLineException(path + ": expected an object, got " + describe(node));
-    }
-    SpecificData model = MODELS.computeIfAbsent(schema, SpecificData::getForSchema);
-    IndexedRecord record = (IndexedRecord) model.newRecord(null, schema);
-    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (schema.getField(name) == null && !ignoredFields.contains(name)) {
-        throw new InvalidLineException(path + ": unknown field '" + name + "' (fields: "
-            + schema.getFields().stream().map(Schema.Field::name).toList() + ")");
+  private final class Plan {
+    final SpecificData model; // the generated classes' model: it carries the logical-type conversions
+    final Schema.Field[] fields;
+    final boolean[] jsonEncoded;
+    final Object[] defaults; // a field's immutable default, NO_DEFAULT, or FRESH_DEFAULT (made per record)
+
+    Plan(Schema schema) {
+      model = SpecificData.getForSchema(schema);
+      fields = schema.getFields().toArray(new Schema.Field[0]);
+      jsonEncoded = new boolean[fields.length];
+      defaults = new Object[fields.length];
+      for (int i = 0; i < fields.length; i++) {
+        Schema.Field field = fields[i];
+        jsonEncoded[i] = jsonEncodedMaps.contains(schema.getName() + "." + field.name());
+        if (!field.hasDefaultValue()) {
+          defaults[i] = NO_DEFAULT;
+        } else {
+          Object d = model.getDefaultValue(field);
+          defaults[i] = d == null || d instanceof String || d instanceof Number || d instanceof Boolean || d instanceof Enum<?>
+              ? d : FRESH_DEFAULT;
+        }
       }
     }
-    for (Schema.Field field : schema.getFields()) {
+  }
+
+  private static final Object NO_DEFAULT = new Object();
+  private static final Object FRESH_DEFAULT = new Object();
+
+  private Plan plan(Schema schema) {
+    Plan plan = plans.get(schema);
+    return plan != null ? plan : plans.computeIfAbsent(schema, Plan::new);
+  }
+
+  /**
+   * A value that does not fit, found deep in a record. Its path is put together only on the way
+   * out, segment by segment, so that valid lines build no path strings at all.
+   */
+  private static final class Mismatch extends RuntimeException {
+    private final ArrayDeque<String> segments = new ArrayDeque<>(4);
+
+    Mismatch(String reason) {
+      super(reason, null, false, false);
+    }
+
+    Mismatch at(String segment) {
+      segments.addFirst(segment);
+      return this;
+    }
+
+    InvalidLineException toInvalidLine(String root) {
+      StringBuilder path = new StringBuilder(root);
+      segments.forEach(path::append);
+      return new InvalidLineException(path + ": " + getMessage());
+    }
+  }
+
+  /**
+   * Builds the generated (specific) record of {@code schema} directly: no generic intermediate,
+   * no copy. An error's message starts with the field's path under {@code path}.
+   */
+  IndexedRecord record(Schema schema, JsonNode node, String path, Set<String> ignoredFields) {
+    try {
+      return record(schema, node, ignoredFields);
+    } catch (Mismatch m) {
+      throw m.toInvalidLine(path);
+    }
+  }
+
+  private IndexedRecord record(Schema schema, JsonNode node, Set<String> ignoredFields) {
+    if (!node.isObject()) {
+      throw new Mismatch("expected an object, got " + describe(node));
+    }
+    Plan plan = plan(schema);
+    IndexedRecord record = (IndexedRecord) plan.model.newRecord(null, schema);
+    int known = 0;
+    Schema.Field[] fields = plan.fields;
+    for (int i = 0; i < fields.length; i++) {
+      Schema.Field field = fields[i];
       JsonNode value = node.get(field.name());
-      String fieldPath = path + "." + field.name();
       if (value == null) {
-        if (!field.hasDefaultValue()) {
-          throw new InvalidLineException(fieldPath + ": missing required field (" + typeName(field.schema()) + ")");
+        Object d = plan.defaults[i];
+        if (d == NO_DEFAULT) {
+          checkUnknown(schema, node, ignoredFields); // an unknown field is the likelier mistake: report it first
+          throw new Mismatch("missing required field (" + typeName(field.schema()) + ")").at("." + field.name());
         }
-        record.put(field.pos(), defaultValue(model, field));
+        record.put(i, d == FRESH_DEFAULT ? defaultValue(plan.model, field) : d);
         continue;
       }
-      String mapKey = schema.getName() + "." + field.name();
-      record.put(field.pos(), value(field.schema(), value, fieldPath, jsonEncodedMaps.contains(mapKey)));
+      known++;
+      try {
+        record.put(i, value(field.schema(), value, plan.jsonEncoded[i]));
+      } catch (Mismatch m) {
+        checkUnknown(schema, node, ignoredFields);
+        throw m.at("." + field.name());
+      }
+    }
+    if (known < node.size() && known + ignoredPresent(schema, ignoredFields, node) < node.size()) {
+      checkUnknown(schema, node, ignoredFields); // some name is neither a field nor ignored
     }
     return record;
   }
 
-  private Object value(Schema schema, JsonNode node, String path, boolean jsonEncodedMap) {
+  /** How many of {@code node}'s names are ignored ones (and not fields, which are counted already). */
+  private static int ignoredPresent(Schema schema, Set<String> ignoredFields, JsonNode node) {
+    int n = 0;
+    for (String name : ignoredFields) {
+      if (node.has(name) && schema.getField(name) == null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static void checkUnknown(Schema schema, JsonNode node, Set<String> ignoredFields) {
+    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (schema.getField(name) == null && !ignoredFields.contains(name)) {
+        throw new Mismatch("unknown field '" + name + "' (fields: " + schema.getFields().stream().map(Schema.Field::name).toList() + ")");
+      }
+    }
+  }
+
+  private Object value(Schema schema, JsonNode node, boolean jsonEncodedMap) {
     switch (schema.getType()) {
       case UNION: {
         if (node.isNull()) {
@@ -79,67 +174,71 @@ final class JsonToAvro {
               return null;
             }
           }
-          throw new InvalidLineException(path + ": must not be null (" + typeName(schema) + ")");
+          throw new Mismatch("must not be null (" + typeName(schema) + ")");
         }
-        InvalidLineException last = null;
+        Mismatch last = null;
         for (Schema branch : schema.getTypes()) {
           if (branch.getType() == Schema.Type.NULL) {
             continue;
           }
           try {
-            return value(branch, node, path, jsonEncodedMap);
-          } catch (InvalidLineException e) {
+            return value(branch, node, jsonEncodedMap);
+          } catch (Mismatch e) {
             last = e;
           }
         }
-        throw last != null ? last : new InvalidLineException(path + ": no branch of " + typeName(schema) + " fits " + describe(node));
+        throw last != null ? last : new Mismatch("no branch of " + typeName(schema) + " fits " + describe(node));
       }
       case STRING:
         if (!node.isTextual()) {
-          throw new InvalidLineException(path + ": expected a string, got " + describe(node));
+          throw new Mismatch("expected a string, got " + describe(node));
         }
         return node.asText();
       case BOOLEAN:
         if (!node.isBoolean()) {
-          throw new InvalidLineException(path + ": expected true or false, got " + describe(node));
+          throw new Mismatch("expected true or false, got " + describe(node));
         }
         return node.booleanValue();
       case INT:
         if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-          throw new InvalidLineException(path + ": expected a 32-bit integer, got " + describe(node));
+          throw new Mismatch("expected a 32-bit integer, got " + describe(node));
         }
         return node.intValue();
       case LONG:
         if (schema.getLogicalType() instanceof LogicalTypes.TimestampMicros) {
-          return instant(node, path); // the generated classes hold Instants
+          return Instant.EPOCH.plus(micros(node), ChronoUnit.MICROS); // the generated classes hold Instants
         }
         if (!node.isIntegralNumber() || !node.canConvertToLong()) {
-          throw new InvalidLineException(path + ": expected an integer, got " + describe(node));
+          throw new Mismatch("expected an integer, got " + describe(node));
         }
         return node.longValue();
       case DOUBLE:
       case FLOAT: {
-        double d = number(node, path);
+        double d = number(node);
         return schema.getType() == Schema.Type.FLOAT ? (Object) (float) d : (Object) d;
       }
       case ENUM:
         if (!node.isTextual() || !schema.getEnumSymbols().contains(node.asText())) {
-          throw new InvalidLineException(path + ": expected one of " + schema.getEnumSymbols() + ", got " + describe(node));
+          throw new Mismatch("expected one of " + schema.getEnumSymbols() + ", got " + describe(node));
         }
-        return MODELS.computeIfAbsent(schema, SpecificData::getForSchema).createEnum(node.asText(), schema);
+        return enumModels.computeIfAbsent(schema, SpecificData::getForSchema).createEnum(node.asText(), schema);
       case ARRAY: {
         if (!node.isArray()) {
-          throw new InvalidLineException(path + ": expected an array, got " + describe(node));
+          throw new Mismatch("expected an array, got " + describe(node));
         }
         List<Object> items = new ArrayList<>(node.size());
         for (int i = 0; i < node.size(); i++) {
-          items.add(value(schema.getElementType(), node.get(i), path + "[" + i + "]", false));
+          try {
+            items.add(value(schema.getElementType(), node.get(i), false));
+          } catch (Mismatch m) {
+            throw m.at("[" + i + "]");
+          }
         }
         return items;
       }
       case MAP: {
         if (!node.isObject()) {
-          throw new InvalidLineException(path + ": expected an object, got " + describe(node));
+          throw new Mismatch("expected an object, got " + describe(node));
         }
         Map<String, Object> map = new LinkedHashMap<>();
         for (var it = node.fields(); it.hasNext(); ) {
@@ -147,15 +246,19 @@ final class JsonToAvro {
           if (jsonEncodedMap) {
             map.put(e.getKey(), e.getValue().toString());
           } else {
-            map.put(e.getKey(), value(schema.getValueType(), e.getValue(), path + "['" + e.getKey() + "']", false));
+            try {
+              map.put(e.getKey(), value(schema.getValueType(), e.getValue(), false));
+            } catch (Mismatch m) {
+              throw m.at("['" + e.getKey() + "']");
+            }
           }
         }
         return map;
       }
       case RECORD:
-        return record(schema, node, path, Set.of());
+        return record(schema, node, Set.of());
       default:
-        throw new InvalidLineException(path + ": unsupported type " + schema.getType());
+        throw new Mismatch("unsupported type " + schema.getType());
     }
   }
 
@@ -172,7 +275,7 @@ final class JsonToAvro {
         ? d : model.deepCopy(field.schema(), d);
   }
 
-  private static double number(JsonNode node, String path) {
+  private static double number(JsonNode node) {
     if (node.isNumber()) {
       return node.doubleValue();
     }
@@ -190,7 +293,7 @@ final class JsonToAvro {
           break;
       }
     }
-    throw new InvalidLineException(path + ": expected a number, got " + describe(node));
+    throw new Mismatch("expected a number, got " + describe(node));
   }
 
   /** A {@code timestamp-micros} value: an ISO-8601 time or microseconds since the epoch. */
@@ -199,6 +302,14 @@ final class JsonToAvro {
   }
 
   static long micros(JsonNode node, String path) {
+    try {
+      return micros(node);
+    } catch (Mismatch m) {
+      throw m.toInvalidLine(path);
+    }
+  }
+
+  private static long micros(JsonNode node) {
     if (node.isIntegralNumber()) {
       return node.longValue();
     }
@@ -207,10 +318,10 @@ final class JsonToAvro {
         Instant t = Instant.parse(node.asText());
         return ChronoUnit.MICROS.between(Instant.EPOCH, t);
       } catch (DateTimeParseException e) {
-        throw new InvalidLineException(path + ": expected an ISO-8601 UTC time such as 2026-11-20T10:15:30.5Z, got " + describe(node));
+        throw new Mismatch("expected an ISO-8601 UTC time such as 2026-11-20T10:15:30.5Z, got " + describe(node));
       }
     }
-    throw new InvalidLineException(path + ": expected an ISO-8601 time or microseconds since the epoch, got " + describe(node));
+    throw new Mismatch("expected an ISO-8601 time or microseconds since the epoch, got " + describe(node));
   }
 
   static String typeName(Schema schema) {

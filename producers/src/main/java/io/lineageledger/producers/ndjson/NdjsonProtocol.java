@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -59,6 +60,7 @@ public final class NdjsonProtocol {
       .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY) // cheaper than the parser's STRICT_DUPLICATE_DETECTION
       .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
       .build();
+  private static final ObjectReader TREE = JSON.readerFor(JsonNode.class);
   private static final Set<String> ENVELOPE_KEYS = Set.of("type", "run_id", "event_id", "occurred_at");
   /** Map fields ({@code Record.field}) whose values may be any JSON, stored JSON-encoded. */
   static final Set<String> JSON_VALUED_MAPS = Set.of("DataTransformApplied.params", "EvaluationCompleted.decoding_params");
@@ -184,7 +186,7 @@ public final class NdjsonProtocol {
     }
     JsonNode node;
     try {
-      node = JSON.readTree(line);
+      node = TREE.readTree(line);
     } catch (JsonProcessingException e) {
       throw new InvalidLineException("not valid JSON: " + e.getOriginalMessage());
     }

@@ -86,6 +86,17 @@ class NdjsonProtocolTest {
         .hasMessageStartingWith("step_summary: unknown field 'lr'");
     assertThatThrownBy(() -> protocol.parse("{\"type\":\"step_summary\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"metrics\":{\"lr\":\"fast\"}}"))
         .hasMessage("step_summary.metrics['lr']: expected a number, got string \"fast\"");
+    assertThatThrownBy(() -> protocol.parse("{\"type\":\"step_summary\",\"run_id\":\"r\",\"step\":\"ten\",\"lr\":0.1}"))
+        .as("an unknown field is reported before a bad or missing one")
+        .hasMessageStartingWith("step_summary: unknown field 'lr'");
+    String transform = "{\"type\":\"data_transform_applied\",\"transform_id\":\"t\",\"transform_name\":\"dedupe\","
+        + "\"inputs\":[{\"name\":\"raw\",\"version\":\"1\",\"digest\":\"sha256:aa\"},{\"name\":\"raw\",\"version\":\"2\"}],"
+        + "\"outputs\":[{\"name\":\"clean\",\"version\":\"1\",\"digest\":\"sha256:bb\"}],"
+        + "\"started_at\":\"2026-11-20T10:00:00Z\",\"ended_at\":%s}";
+    assertThatThrownBy(() -> protocol.parse(String.format(transform, "\"2026-11-20T10:00:01Z\"")))
+        .hasMessage("data_transform_applied.inputs[1].digest: missing required field (string)");
+    assertThatThrownBy(() -> protocol.parse(String.format(transform, "\"yesterday\"").replace("\"version\":\"2\"}", "\"version\":\"2\",\"digest\":\"sha256:cc\"}")))
+        .hasMessageStartingWith("data_transform_applied.ended_at: expected an ISO-8601 UTC time");
     assertThatThrownBy(() -> protocol.parse("{\"type\":\"run_finished\",\"run_id\":\"r\",\"status\":\"DONE\"}"))
         .hasMessageContaining("run_finished.status: expected one of [COMPLETED, FAILED, KILLED]");
     assertThatThrownBy(() -> protocol.parse("{\"type\":\"stepsummary\",\"run_id\":\"r\"}"))
