@@ -34,10 +34,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -85,10 +87,15 @@ public final class LedgerClient implements AutoCloseable {
   private final Duration closeTimeout;
   private volatile Mode mode = Mode.ONLINE; // written under modeLock
   private long pendingSpool; // enqueued for the spool (or held), not yet appended; guarded by modeLock
-  // Handed to the producer, not yet acknowledged or failed over. Incremented under modeLock while
-  // ONLINE only; decremented without it (see sendResolved), so acknowledgements never contend
-  // with publishing threads for the lock.
-  private final AtomicLong inFlight = new AtomicLong();
+  // Sends handed to the producer (counted under modeLock, while ONLINE only) and sends resolved
+  // (acknowledged or failed over, counted without the lock: see sendResolved). Two counters, each
+  // written by its own side, so that publishing threads and Kafka's I/O thread never write the
+  // same memory per event; the difference is what is still in flight.
+  private long handed; // guarded by modeLock
+  private final AtomicLong resolved = new AtomicLong();
+  private final AtomicLong published = new AtomicLong();
+  private final AtomicLong spooled = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
   // Events bound for the spool while older sends are unresolved, by send order; guarded by modeLock.
   private final java.util.TreeMap<Long, Pending> held = new java.util.TreeMap<>();
   private long sendOrder; // guarded by modeLock
@@ -195,41 +202,75 @@ public final class LedgerClient implements AutoCloseable {
   /** Publishes a complete envelope as it is. */
   public CompletableFuture<Receipt> publish(EventEnvelope event) {
     if (closed) {
+      failed.incrementAndGet();
       return CompletableFuture.failedFuture(new PublishException(event.getEventId(), "the client is closed", null));
     }
-    CompletableFuture<Receipt> receipt = new CompletableFuture<>();
-    long order;
+    Send send = new Send(event);
     synchronized (modeLock) {
-      order = sendOrder++;
+      send.order = sendOrder++;
       if (mode == Mode.SPOOLING) {
-        hold(order, new Pending(event, receipt));
-        return receipt;
+        hold(send.order, new Pending(event, send));
+        return send;
       }
-      inFlight.incrementAndGet();
+      handed++;
     }
     try {
-      producer.send(new ProducerRecord<>(topic, event.getSubject(), event), (metadata, e) -> {
-        if (e == null) {
-          receipt.complete(new Receipt(event.getEventId(), Receipt.Outcome.PUBLISHED, metadata.topic(), metadata.partition(), metadata.offset(), -1));
-        } else {
-          failedSend(order, event, receipt, e);
-        }
-        sendResolved();
-      });
+      producer.send(new ProducerRecord<>(topic, event.getSubject(), event), send);
     } catch (RuntimeException e) {
-      failedSend(order, event, receipt, e);
+      failedSend(send.order, event, send, e);
       sendResolved();
     }
-    return receipt;
+    return send;
+  }
+
+  /**
+   * How many events this client has published (acknowledged by the broker), spooled and failed
+   * (their futures failed) so far. Counts move when a receipt is completed, just before its
+   * future's dependents run; an event still in flight is in none of them.
+   */
+  public Stats stats() {
+    return new Stats(published.get(), spooled.get(), failed.get());
+  }
+
+  /** Event counts by outcome; see {@link #stats()}. */
+  public record Stats(long published, long spooled, long failed) {
+    /** Events settled either way. */
+    public long settled() {
+      return published + spooled + failed;
+    }
+  }
+
+  /**
+   * One event handed to the producer: the receipt the caller holds and the producer's callback
+   * in one object, so that an acknowledgement touches one allocation per event instead of two.
+   */
+  private final class Send extends CompletableFuture<Receipt> implements Callback {
+    private final EventEnvelope event;
+    private long order; // set under modeLock before the send is handed on
+
+    Send(EventEnvelope event) {
+      this.event = event;
+    }
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception e) {
+      if (e == null) {
+        published.incrementAndGet();
+        complete(new Receipt(event.getEventId(), Receipt.Outcome.PUBLISHED, metadata.topic(), metadata.partition(), metadata.offset(), -1));
+      } else {
+        failedSend(order, event, this, e);
+      }
+      sendResolved();
+    }
   }
 
   /**
    * A send handed to the producer was acknowledged or failed over. Events are held only while
    * SPOOLING, and mode is set before anything is held: either the holder sees this decrement
-   * when it checks inFlight, or this sees SPOOLING after decrementing and releases them.
+   * when it compares the counters, or this sees SPOOLING after counting and releases them.
    */
   private void sendResolved() {
-    inFlight.decrementAndGet();
+    resolved.incrementAndGet();
     if (mode == Mode.SPOOLING) {
       synchronized (modeLock) {
         releaseHeld();
@@ -249,7 +290,7 @@ public final class LedgerClient implements AutoCloseable {
   }
 
   private void releaseHeld() {
-    if (inFlight.get() == 0 && !held.isEmpty()) {
+    if (handed == resolved.get() && !held.isEmpty()) {
       toSpool.addAll(held.values()); // in send order; already counted in pendingSpool
       held.clear();
     }
@@ -266,6 +307,7 @@ public final class LedgerClient implements AutoCloseable {
         hold(order, new Pending(event, receipt));
       }
     } else {
+      failed.incrementAndGet();
       receipt.completeExceptionally(new PublishException(event.getEventId(),
           spool == null && retriable(e) ? "the broker could not take it and no spool is configured" : "it cannot be published", e));
     }
@@ -304,10 +346,12 @@ public final class LedgerClient implements AutoCloseable {
         long[] seqs = spool.append(events);
         for (int i = 0; i < batch.size(); i++) {
           Pending p = batch.get(i);
+          spooled.incrementAndGet();
           p.receipt().complete(new Receipt(p.event().getEventId(), Receipt.Outcome.SPOOLED, null, -1, -1, seqs[i]));
         }
       } catch (RuntimeException e) {
         for (Pending p : batch) {
+          failed.incrementAndGet();
           p.receipt().completeExceptionally(new PublishException(p.event().getEventId(), "the broker is unreachable and the spool refused it", e));
         }
       } finally {

@@ -173,4 +173,29 @@ class LedgerClientTest {
       assertThat(spooled).containsExactly(1L, 2L);
     }
   }
+
+  @Test
+  void statsCountEachEventByItsOutcomeOnce() throws Exception {
+    try (LedgerClient client = client(true)) {
+      assertThat(client.stats()).isEqualTo(new LedgerClient.Stats(0, 0, 0));
+      CompletableFuture<Receipt> ok = client.stepSummary("r1", step(1));
+      CompletableFuture<Receipt> tooBig = client.stepSummary("r1", step(2));
+      assertThat(client.stats().settled()).as("nothing settled while in flight").isZero();
+      producer.completeNext();
+      producer.errorNext(new RecordTooLargeException("too big"));
+      assertThat(ok.get(5, TimeUnit.SECONDS).outcome()).isEqualTo(Receipt.Outcome.PUBLISHED);
+      assertThat(tooBig).failsWithin(Duration.ofSeconds(5));
+      synchronized (shipped) { // keep the drain from shipping while the spooled count is checked
+        CompletableFuture<Receipt> down = client.stepSummary("r1", step(3));
+        producer.errorNext(new TimeoutException("broker down"));
+        assertThat(down.get(5, TimeUnit.SECONDS).outcome()).isEqualTo(Receipt.Outcome.SPOOLED);
+        assertThat(client.stats()).isEqualTo(new LedgerClient.Stats(1, 1, 1));
+        assertThat(client.stats().settled()).isEqualTo(3);
+      }
+    }
+    LedgerClient closed = client(false);
+    closed.close();
+    assertThat(closed.stepSummary("r1", step(4))).isCompletedExceptionally();
+    assertThat(closed.stats()).isEqualTo(new LedgerClient.Stats(0, 0, 1));
+  }
 }

@@ -23,8 +23,8 @@ import java.util.function.UnaryOperator;
  * the {@link RejectsFile}, and the next line goes on. A valid line the client could neither
  * publish nor spool is kept in the rejects file too, so that no line is ever lost.
  *
- * <p>One thread feeds lines ({@link #readAll} decodes on a helper thread of its own); counters
- * may be read from any thread.
+ * <p>One thread feeds lines and calls {@link #finish()} ({@link #readAll} decodes on a helper
+ * thread of its own); counters may be read from any thread.
  */
 public final class NdjsonPublisher {
   private final LedgerClient client;
@@ -38,7 +38,12 @@ public final class NdjsonPublisher {
   private final AtomicLong published = new AtomicLong();
   private final AtomicLong spooled = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
-  private final AtomicLong outstanding = new AtomicLong(); // handed to the client, not yet published, spooled or rejected
+  // Lines handed to the client (the feeding thread's own count) and those of them settled:
+  // published, spooled or rejected (counted where receipts complete). Each side writes only its
+  // own counter, so the feeding thread and Kafka's I/O thread do not write shared memory per line.
+  private long handed;
+  private final AtomicLong settled = new AtomicLong();
+  private volatile long awaited = Long.MAX_VALUE; // the settled count finish() waits for
   private UnaryOperator<String> lineFilter = UnaryOperator.identity();
   private Consumer<NdjsonProtocol.ParsedEvent> listener = e -> { };
 
@@ -168,7 +173,7 @@ public final class NdjsonPublisher {
       return;
     }
     String original = text;
-    outstanding.incrementAndGet();
+    handed++;
     client.publish(event).whenComplete((r, e) -> {
       if (e != null) {
         reject(lineNumber, "valid, but could not be published or spooled: " + rootMessage(e), original);
@@ -177,9 +182,9 @@ public final class NdjsonPublisher {
       } else {
         published.incrementAndGet();
       }
-      if (outstanding.decrementAndGet() == 0) {
-        synchronized (outstanding) {
-          outstanding.notifyAll();
+      if (settled.incrementAndGet() >= awaited) {
+        synchronized (settled) {
+          settled.notifyAll();
         }
       }
     });
@@ -202,16 +207,18 @@ public final class NdjsonPublisher {
   /** Flushes the client and waits until every line handed over is published, spooled or rejected. */
   public Summary finish() {
     client.flush();
-    synchronized (outstanding) {
-      while (outstanding.get() > 0) {
+    awaited = handed;
+    synchronized (settled) {
+      while (settled.get() < handed) {
         try {
-          outstanding.wait(100);
+          settled.wait(100);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           break;
         }
       }
     }
+    awaited = Long.MAX_VALUE;
     return summary();
   }
 
