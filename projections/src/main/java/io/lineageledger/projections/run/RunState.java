@@ -47,26 +47,26 @@ public final class RunState {
   public record Evaluation(String evalId, String checkpointDigest, String suite, String suiteVersion, Long seed,
                            Map<String, Double> metrics, Instant at) {}
 
-  // Set only while a new state is built in apply(); never changed once it is returned.
-  private final String runId;
-  private RunStarted started;
-  private Status status = Status.UNKNOWN;
-  private Map<String, String> config = Map.of();
-  private List<ConfigVersion> configHistory = List.of();
-  private List<BoundDataset> datasets = List.of();
-  private long latestStep = -1;
-  private Double latestLoss;
-  private Map<String, Double> latestMetrics = Map.of();
-  private long nonFiniteSteps;
-  private Long tokensSeen;
-  private List<Checkpoint> checkpoints = List.of();
-  private List<Evaluation> evaluations = List.of();
-  private RunFinished finished;
-  private Instant startedAt;
-  private Instant lastEventAt;
-  private long events;
+  // Set only while a new state is built (apply(), RunStateCodec.decode); never changed once it is returned.
+  final String runId;
+  RunStarted started;
+  Status status = Status.UNKNOWN;
+  Map<String, String> config = Map.of();
+  List<ConfigVersion> configHistory = List.of();
+  List<BoundDataset> datasets = List.of();
+  long latestStep = -1;
+  Double latestLoss;
+  Map<String, Double> latestMetrics = Map.of();
+  long nonFiniteSteps;
+  Long tokensSeen;
+  List<Checkpoint> checkpoints = List.of();
+  List<Evaluation> evaluations = List.of();
+  RunFinished finished;
+  Instant startedAt;
+  Instant lastEventAt;
+  long events;
 
-  private RunState(String runId) {
+  RunState(String runId) {
     this.runId = runId;
   }
 
@@ -84,6 +84,37 @@ public final class RunState {
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (EventEnvelope e : events) {
       if (seen.add(e.getEventId())) {
+        state = state.apply(e);
+      }
+    }
+    return state;
+  }
+
+  /**
+   * The run as it stood when {@code step} was its latest step: the fold of its events up to the
+   * first summary of a later step (deduplicated, in log order). This is what the live store
+   * held between that step's summary and the next one.
+   */
+  public static RunState asOfStep(String runId, Iterable<EventEnvelope> events, long step) {
+    RunState state = empty(runId);
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (EventEnvelope e : events) {
+      if (e.getPayload() instanceof StepSummary s && s.getStep() > step && e.getSubject().equals("run:" + runId)) {
+        break;
+      }
+      if (seen.add(e.getEventId())) {
+        state = state.apply(e);
+      }
+    }
+    return state;
+  }
+
+  /** The run as of {@code at}: the fold of its events that occurred at or before it (deduplicated, in log order). */
+  public static RunState asOf(String runId, Iterable<EventEnvelope> events, Instant at) {
+    RunState state = empty(runId);
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (EventEnvelope e : events) {
+      if (!e.getOccurredAt().isAfter(at) && seen.add(e.getEventId())) {
         state = state.apply(e);
       }
     }

@@ -148,4 +148,37 @@ class RunStateTest {
     assertThat(s.events()).isZero();
     assertThat(s.status()).isEqualTo(RunState.Status.UNKNOWN);
   }
+
+  @Test
+  void asOfAStepStopsBeforeTheNextSummaryAndAsOfATimeKeepsWhatHadHappened() {
+    List<EventEnvelope> all = scenario();
+    int next = 0;
+    while (!(all.get(next).getPayload() instanceof StepSummary s && s.getStep() == 110)) {
+      next++;
+    }
+    RunState at100 = RunState.asOfStep("r1", all, 100);
+    assertThat(RunStateCodec.encode(at100)).isEqualTo(RunStateCodec.encode(RunState.replay("r1", all.subList(0, next))));
+    assertThat(at100.checkpoints()).as("the checkpoint saved at step 100 came before step 110's summary").hasSize(1);
+    assertThat(RunStateCodec.encode(RunState.asOfStep("r1", all, 10_000))).isEqualTo(RunStateCodec.encode(RunState.replay("r1", all)));
+    RunState early = RunState.asOf("r1", all, all.get(2).getOccurredAt());
+    assertThat(early.events()).isEqualTo(3);
+    assertThat(early.latestStep()).isEqualTo(-1);
+  }
+
+  @Test
+  void theCodecRoundTripsEveryPartOfAState() {
+    RunState s = RunState.replay("r1", scenario());
+    byte[] bytes = RunStateCodec.encode(s);
+    RunState back = RunStateCodec.decode(bytes);
+    assertThat(RunStateCodec.encode(back)).isEqualTo(bytes);
+    assertThat(back.started()).isEqualTo(s.started());
+    assertThat(back.finished()).isEqualTo(s.finished());
+    assertThat(back.configHistory()).isEqualTo(s.configHistory());
+    assertThat(back.checkpoints()).isEqualTo(s.checkpoints());
+    assertThat(back.evaluations()).isEqualTo(s.evaluations());
+    assertThat(back.latestMetrics()).isEqualTo(s.latestMetrics());
+    assertThat(back.lastEventAt()).isEqualTo(s.lastEventAt());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RunStateCodec.decode(new byte[] {9, 1, 2}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("format 9");
+  }
 }

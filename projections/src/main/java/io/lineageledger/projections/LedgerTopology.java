@@ -1,0 +1,60 @@
+package io.lineageledger.projections;
+
+import io.lineageledger.events.EventEnvelope;
+import io.lineageledger.projections.run.RunStateProjection;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+
+/**
+ * The ledger's one Kafka Streams application: {@code ledger.events} → {@link EventDedupe} →
+ * each projection. {@link #build} only wires the projections' own parts together;
+ * {@link #streamsConfig} holds the settings every instance runs with.
+ */
+public final class LedgerTopology {
+  public static final String SOURCE = "ledger-events";
+
+  private LedgerTopology() {}
+
+  public static Topology build(String eventsTopic, Deserializer<EventEnvelope> envelopes) {
+    Topology topology = new Topology();
+    topology.addSource(SOURCE, new StringDeserializer(), envelopes, eventsTopic);
+    EventDedupe.addTo(topology, SOURCE);
+    RunStateProjection.addTo(topology, EventDedupe.NODE);
+    return topology;
+  }
+
+  /**
+   * The settings of one instance: exactly-once processing, records that cannot be read or
+   * projected written to {@code deadLetterTopic} with the reason (and never stopping the
+   * application), RocksDB bounded by {@link LedgerRocksDbConfig}. {@code overrides} (any
+   * Streams, consumer or producer setting) win.
+   *
+   * @param applicationServer this instance's {@code host:port} for interactive queries, or null
+   */
+  public static Properties streamsConfig(String applicationId, String bootstrapServers, Path stateDir,
+                                         String applicationServer, String deadLetterTopic, Map<String, ?> overrides) {
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic);
+    p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class.getName());
+    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueProcessingExceptionHandler.class.getName());
+    p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, LedgerRocksDbConfig.class.getName());
+    p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
+    p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+    if (applicationServer != null) {
+      p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
+    }
+    p.putAll(overrides);
+    return p;
+  }
+}

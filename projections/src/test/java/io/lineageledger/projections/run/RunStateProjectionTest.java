@@ -1,0 +1,135 @@
+package io.lineageledger.projections.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lineageledger.events.EventEnvelope;
+import io.lineageledger.events.StepSummary;
+import io.lineageledger.projections.LedgerTopology;
+import io.lineageledger.schemas.registry.LocalSchemaRegistryClient;
+import io.lineageledger.schemas.serde.LedgerAvroDeserializer;
+import io.lineageledger.schemas.serde.LedgerAvroSerializer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunStateProjectionTest {
+  static final String EVENTS = "ledger.events";
+  static final String DLQ = "ledger.events.dlq";
+
+  @TempDir
+  Path stateDir;
+
+  final LocalSchemaRegistryClient registry = new LocalSchemaRegistryClient();
+  final LedgerAvroSerializer<EventEnvelope> serializer = new LedgerAvroSerializer<>(registry);
+  TopologyTestDriver driver;
+  TestInputTopic<String, byte[]> events;
+  TestOutputTopic<byte[], byte[]> deadLetters;
+
+  @BeforeEach
+  void start() {
+    var topology = LedgerTopology.build(EVENTS, new LedgerAvroDeserializer<>(registry, EventEnvelope.class));
+    driver = new TopologyTestDriver(topology, LedgerTopology.streamsConfig("run-state-test", "unused:9092", stateDir, null, DLQ, Map.of()));
+    events = driver.createInputTopic(EVENTS, new StringSerializer(), new ByteArraySerializer());
+    deadLetters = driver.createOutputTopic(DLQ, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  @AfterEach
+  void stop() {
+    driver.close();
+  }
+
+  void publish(List<EventEnvelope> list) {
+    for (EventEnvelope e : list) {
+      events.pipeInput(e.getSubject(), serializer.serialize(EVENTS, e));
+    }
+  }
+
+  byte[] stored(String subject) {
+    KeyValueStore<String, byte[]> store = driver.getKeyValueStore(RunStateProjection.STATE_STORE);
+    return store.get(subject);
+  }
+
+  @Test
+  void theStoreHoldsTheFoldOfTheRunsEventsByteForByte() {
+    List<EventEnvelope> scenario = new RunStateTest().scenario();
+    publish(scenario);
+    assertThat(stored("run:r1")).isEqualTo(RunStateCodec.encode(RunState.replay("r1", scenario)));
+    RunState s = RunStateCodec.decode(stored("run:r1"));
+    assertThat(s.status()).isEqualTo(RunState.Status.COMPLETED);
+    assertThat(s.latestStep()).isEqualTo(200);
+    assertThat(stored("model:charlm")).as("only runs have a run state").isNull();
+  }
+
+  @Test
+  void anEventIdSeenBeforeIsNotCountedAgain() {
+    List<EventEnvelope> scenario = new RunStateTest().scenario();
+    publish(scenario);
+    byte[] once = stored("run:r1");
+    publish(scenario); // a spool shipped a second time
+    publish(scenario.subList(3, 9)); // producer retries
+    assertThat(stored("run:r1")).isEqualTo(once);
+    assertThat(RunStateCodec.decode(stored("run:r1")).events()).isEqualTo(scenario.size() - 1);
+  }
+
+  @Test
+  void everySummaryLandsInTheMetricHistoryInStepOrder() {
+    publish(new RunStateTest().scenario());
+    KeyValueStore<Bytes, Double> metrics = driver.getKeyValueStore(RunStateProjection.METRICS_STORE);
+    List<long[]> loss = new ArrayList<>();
+    try (KeyValueIterator<Bytes, Double> it = metrics.range(RunStateProjection.metricKey("run:r1", "loss", 0),
+        RunStateProjection.metricKey("run:r1", "loss", Long.MAX_VALUE))) {
+      it.forEachRemaining(kv -> loss.add(new long[] {RunStateProjection.stepOf(kv.key), Math.round(kv.value * 100)}));
+    }
+    assertThat(loss).hasSize(20);
+    assertThat(loss.get(0)).containsExactly(10, 290);
+    assertThat(loss.get(19)).containsExactly(200, 100);
+    assertThat(metrics.get(RunStateProjection.metricKey("run:r1", "lr", 150))).isEqualTo(0.003);
+  }
+
+  @Test
+  void aRecordThatCannotBeProjectedGoesToTheDeadLetterTopicWithItsReasonAndTheRestIsProjected() {
+    List<EventEnvelope> scenario = new RunStateTest().scenario();
+    publish(scenario.subList(0, 5));
+    events.pipeInput("run:r1", "not avro at all".getBytes(StandardCharsets.UTF_8));
+    EventEnvelope misrouted = scenario.get(5);
+    events.pipeInput("run:other", serializer.serialize(EVENTS, misrouted));
+    publish(scenario.subList(5, scenario.size()));
+
+    assertThat(stored("run:r1")).isEqualTo(RunStateCodec.encode(RunState.replay("r1", scenario)));
+    assertThat(stored("run:other")).isNull();
+    // (The driver does not route deserialization failures to the dead-letter topic; RunStateProjectionIT checks that against the broker.)
+    List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+    assertThat(dead).hasSize(1);
+    assertThat(reason(dead.get(0))).isEqualTo("event e-5: the record key 'run:other' is not the event's subject 'run:r1'");
+    assertThat(dead.get(0).value()).as("the record as it was").isEqualTo(serializer.serialize(EVENTS, misrouted));
+  }
+
+  static String reason(TestRecord<byte[], byte[]> r) {
+    StringBuilder all = new StringBuilder();
+    for (Header h : r.headers()) {
+      if (h.key().equals("__streams.errors.message") && h.value() != null) {
+        all.append(new String(h.value(), StandardCharsets.UTF_8));
+      }
+    }
+    return all.toString();
+  }
+}
