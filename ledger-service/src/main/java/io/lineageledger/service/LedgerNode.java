@@ -4,12 +4,20 @@ import io.lineageledger.infra.EmbeddedKafka;
 import io.lineageledger.infra.LedgerTopics;
 import io.lineageledger.schemas.registry.RestSchemaRegistryClient;
 import io.lineageledger.service.api.HealthCheck;
+import io.lineageledger.events.EventEnvelope;
+import io.lineageledger.infra.FreePorts;
+import io.lineageledger.schemas.serde.LedgerAvroDeserializer;
 import io.lineageledger.service.api.LedgerHttpApi;
+import io.lineageledger.service.api.RunsResource;
+import io.lineageledger.service.query.LedgerStreams;
+import io.lineageledger.service.query.RunHistory;
+import io.lineageledger.service.query.RunQueries;
 import io.lineageledger.service.registry.KafkaSchemaStore;
 import io.lineageledger.service.registry.SchemaRegistryServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,8 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root of one ledger process: wires the broker (embedded, or an existing
- * cluster), the topics, the schema registry (embedded, or an existing Confluent-compatible one)
- * and the HTTP API by hand, and closes them in reverse order.
+ * cluster), the topics, the schema registry (embedded, or an existing Confluent-compatible one),
+ * the projections and the HTTP API by hand, and closes them in reverse order.
  *
  * <p>Started and closed by one thread (the CLI's main thread, then its shutdown hook).
  */
@@ -36,6 +44,7 @@ public final class LedgerNode implements AutoCloseable {
   private String bootstrapServers;
   private String schemaRegistryUrl;
   private LedgerHttpApi api;
+  private LedgerStreams streams;
 
   private LedgerNode(Settings settings) {
     this.settings = settings;
@@ -52,9 +61,15 @@ public final class LedgerNode implements AutoCloseable {
    * @param httpPort ledger API port (0 picks a free one)
    * @param bootstrapServers an existing cluster to use instead of the embedded broker, or null
    * @param schemaRegistryUrl an existing registry to use instead of the embedded one, or null
+   * @param projections whether to run the projections and their queries (benchmarks of producers leave them out)
    */
   public record Settings(Path dataDir, String host, int kafkaPort, int controllerPort, int registryPort, int httpPort,
-                         String bootstrapServers, String schemaRegistryUrl) {}
+                         String bootstrapServers, String schemaRegistryUrl, boolean projections) {
+    public Settings(Path dataDir, String host, int kafkaPort, int controllerPort, int registryPort, int httpPort,
+                    String bootstrapServers, String schemaRegistryUrl) {
+      this(dataDir, host, kafkaPort, controllerPort, registryPort, httpPort, bootstrapServers, schemaRegistryUrl, true);
+    }
+  }
 
   /** Starts everything; on failure, stops what had started and rethrows. */
   public static LedgerNode start(Settings settings) {
@@ -93,6 +108,16 @@ public final class LedgerNode implements AutoCloseable {
     }
     RestSchemaRegistryClient registryClient = new RestSchemaRegistryClient(schemaRegistryUrl, Duration.ofSeconds(2), Duration.ofSeconds(3));
 
+    // The API's port is fixed before the projections start: it is this instance's address for queries.
+    int httpPort = settings.httpPort() == 0 ? FreePorts.next() : settings.httpPort();
+    List<LedgerHttpApi.Resource> resources = new ArrayList<>();
+    if (settings.projections()) {
+      LedgerAvroDeserializer<EventEnvelope> envelopes = new LedgerAvroDeserializer<>(registryClient, EventEnvelope.class);
+      streams = new LedgerStreams(LedgerStreams.DEFAULT_APPLICATION_ID, bootstrapServers, settings.dataDir().resolve("streams"),
+          settings.host() + ":" + httpPort, envelopes, Map.of()).start();
+      started.push(streams);
+      resources.add(new RunsResource(new RunQueries(streams, new RunHistory(bootstrapServers, envelopes))));
+    }
     api = new LedgerHttpApi(List.of(
         HealthCheck.of("kafka", () -> {
           try {
@@ -107,8 +132,8 @@ public final class LedgerNode implements AutoCloseable {
           }
         }),
         HealthCheck.of("schemaRegistry", () -> Map.of("url", schemaRegistryUrl,
-            "compatibility", registryClient.globalCompatibility().name()))))
-        .start(settings.host(), settings.httpPort());
+            "compatibility", registryClient.globalCompatibility().name()))), resources)
+        .start(settings.host(), httpPort);
     started.push(api);
   }
 

@@ -3,6 +3,9 @@ package io.lineageledger.service.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.lineageledger.service.query.NotFoundException;
+import io.lineageledger.service.query.StoreUnavailableException;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,13 +24,34 @@ public final class LedgerHttpApi implements AutoCloseable {
   private final Javalin app;
   private final List<HealthCheck> checks;
 
+  /** A group of routes, registered when the API is built. */
+  public interface Resource {
+    void routes(Javalin app);
+  }
+
   public LedgerHttpApi(List<HealthCheck> checks) {
+    this(checks, List.of());
+  }
+
+  public LedgerHttpApi(List<HealthCheck> checks, List<Resource> resources) {
     this.checks = List.copyOf(checks);
     this.app = Javalin.create(config -> {
       config.showJavalinBanner = false;
       config.useVirtualThreads = false;
     });
     app.get("/api/v1/health", this::health);
+    resources.forEach(r -> r.routes(app));
+    app.exception(NotFoundException.class, (e, ctx) -> error(ctx, 404, "not_found", e.getMessage()));
+    app.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, "bad_request", e.getMessage()));
+    app.exception(StoreUnavailableException.class, (e, ctx) -> {
+      ctx.header("Retry-After", "1");
+      error(ctx, 503, "unavailable", e.getMessage());
+    });
+    // A store read while its task migrates or restores: retriable, like StoreUnavailableException.
+    app.exception(InvalidStateStoreException.class, (e, ctx) -> {
+      ctx.header("Retry-After", "1");
+      error(ctx, 503, "unavailable", "the projections are rebalancing or restoring: " + e.getMessage());
+    });
     app.exception(Exception.class, (e, ctx) -> {
       LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
       error(ctx, 500, "internal_error", e.toString());

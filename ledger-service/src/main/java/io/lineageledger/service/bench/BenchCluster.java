@@ -35,7 +35,7 @@ final class BenchCluster implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     node = LedgerNode.start(new LedgerNode.Settings(tempDir, "localhost", FreePorts.next(), FreePorts.next(), 0, 0,
-        bootstrapServers, schemaRegistryUrl));
+        bootstrapServers, schemaRegistryUrl, false)); // no projections: they would compete with what is measured
     this.bootstrapServers = node.bootstrapServers();
     this.schemaRegistryUrl = node.schemaRegistryUrl();
     this.embedded = bootstrapServers == null;

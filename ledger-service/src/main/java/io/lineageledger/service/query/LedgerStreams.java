@@ -1,0 +1,79 @@
+package io.lineageledger.service.query;
+
+import io.lineageledger.events.EventEnvelope;
+import io.lineageledger.infra.LedgerTopics;
+import io.lineageledger.projections.LedgerTopology;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This instance of the projections application: runs {@link LedgerTopology} and hands out its
+ * stores for queries. A store that cannot be read yet (starting, rebalancing, restoring) is
+ * reported as {@link StoreUnavailableException}, which callers may retry.
+ *
+ * <p>Started and closed by the composition root's thread; {@link #store} may be called from any thread.
+ */
+public final class LedgerStreams implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LedgerStreams.class);
+  public static final String DEFAULT_APPLICATION_ID = "ledger-projections";
+
+  private final KafkaStreams streams;
+  private final String applicationId;
+
+  public LedgerStreams(String applicationId, String bootstrapServers, Path stateDir, String applicationServer,
+                       Deserializer<EventEnvelope> envelopes, Map<String, ?> overrides) {
+    this.applicationId = applicationId;
+    Properties config = LedgerTopology.streamsConfig(applicationId, bootstrapServers, stateDir, applicationServer,
+        LedgerTopics.DEAD_LETTERS, overrides);
+    this.streams = new KafkaStreams(LedgerTopology.build(LedgerTopics.EVENTS, envelopes), config);
+    streams.setUncaughtExceptionHandler(e -> {
+      LOG.error("projections thread failed; replacing it", e);
+      return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
+  }
+
+  public LedgerStreams start() {
+    streams.start();
+    return this;
+  }
+
+  public KafkaStreams.State state() {
+    return streams.state();
+  }
+
+  public String applicationId() {
+    return applicationId;
+  }
+
+  KafkaStreams streams() {
+    return streams;
+  }
+
+  /** The local part of a key-value store, for reading. */
+  public <K, V> ReadOnlyKeyValueStore<K, V> store(String name) {
+    KafkaStreams.State state = streams.state();
+    if (state != KafkaStreams.State.RUNNING && state != KafkaStreams.State.REBALANCING) {
+      throw new StoreUnavailableException("the projections are " + state + "; store '" + name + "' is not readable yet", null);
+    }
+    try {
+      return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<K, V>keyValueStore()));
+    } catch (InvalidStateStoreException e) {
+      throw new StoreUnavailableException("store '" + name + "' is migrating or restoring: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    streams.close(Duration.ofSeconds(30));
+  }
+}

@@ -1,0 +1,126 @@
+package io.lineageledger.service.query;
+
+import io.lineageledger.events.EventEnvelope;
+import io.lineageledger.projections.run.RunState;
+import io.lineageledger.projections.run.RunStateCodec;
+import io.lineageledger.projections.run.RunStateProjection;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * Answers about runs: from the run-state and metric stores of this instance, and by replaying
+ * a run's events from the log with the same fold as the live store.
+ *
+ * <p>Thread-safe.
+ */
+public final class RunQueries {
+  private final LedgerStreams streams;
+  private final RunHistory history;
+
+  public RunQueries(LedgerStreams streams, RunHistory history) {
+    this.streams = streams;
+    this.history = history;
+  }
+
+  /** A run's live state; {@link NotFoundException} if no event of it has been projected. */
+  public RunState state(String runId) {
+    byte[] bytes = streams.<String, byte[]>store(RunStateProjection.STATE_STORE).get(subject(runId));
+    if (bytes == null) {
+      throw new NotFoundException("no run '" + runId + "': no event of it has been projected");
+    }
+    return RunStateCodec.decode(bytes);
+  }
+
+  /** Every run this instance holds, by run id. */
+  public List<RunState> runs() {
+    List<RunState> out = new ArrayList<>();
+    ReadOnlyKeyValueStore<String, byte[]> store = streams.store(RunStateProjection.STATE_STORE);
+    try (KeyValueIterator<String, byte[]> it = store.all()) {
+      it.forEachRemaining(kv -> out.add(RunStateCodec.decode(kv.value)));
+    }
+    out.sort(java.util.Comparator.comparing(RunState::runId));
+    return out;
+  }
+
+  /** The run rebuilt from its events in the log as of {@code step} (or {@code at} when step is null). */
+  public RunState replay(String runId, Long step, Instant at) {
+    List<EventEnvelope> events = history.events(subject(runId));
+    if (events.isEmpty()) {
+      throw new NotFoundException("no run '" + runId + "': the log holds no event of it");
+    }
+    if (step != null) {
+      return RunState.asOfStep(runId, events, step);
+    }
+    if (at != null) {
+      return RunState.asOf(runId, events, at);
+    }
+    return RunState.replay(runId, events);
+  }
+
+  /** One point of a metric's history; a downsampled point also carries its bucket's min, max and size. */
+  public record MetricPoint(long step, double value, double min, double max, int count) {}
+
+  /**
+   * The history of {@code metric} for a run, in step order. With {@code points} smaller than
+   * the history, consecutive steps are grouped into that many buckets of equal size, each
+   * answered by its last step, the mean of its values, and their min and max (so a spike is
+   * never averaged away).
+   */
+  public List<MetricPoint> metric(String runId, String metric, int points) {
+    String subject = subject(runId);
+    ReadOnlyKeyValueStore<Bytes, Double> store = streams.store(RunStateProjection.METRICS_STORE);
+    List<KeyValue<Bytes, Double>> all = new ArrayList<>();
+    try (KeyValueIterator<Bytes, Double> it = store.range(RunStateProjection.metricKey(subject, metric, 0),
+        RunStateProjection.metricKey(subject, metric, Long.MAX_VALUE))) {
+      it.forEachRemaining(all::add);
+    }
+    if (all.isEmpty()) {
+      state(runId); // a missing run is a 404 of its own
+      throw new NotFoundException("run '" + runId + "' has no metric '" + metric + "'");
+    }
+    int n = all.size();
+    int buckets = points <= 0 || points >= n ? n : points;
+    List<MetricPoint> out = new ArrayList<>(buckets);
+    for (int b = 0; b < buckets; b++) {
+      int from = (int) ((long) b * n / buckets);
+      int to = (int) ((long) (b + 1) * n / buckets);
+      double sum = 0;
+      double min = Double.POSITIVE_INFINITY;
+      double max = Double.NEGATIVE_INFINITY;
+      for (int i = from; i < to; i++) {
+        double v = all.get(i).value;
+        sum += v;
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+      out.add(new MetricPoint(RunStateProjection.stepOf(all.get(to - 1).key), sum / (to - from), min, max, to - from));
+    }
+    return out;
+  }
+
+  static String subject(String runId) {
+    if (runId == null || runId.isBlank()) {
+      throw new IllegalArgumentException("a run id is needed");
+    }
+    return "run:" + runId;
+  }
+
+  /** For the JSON of a metric answer. */
+  public static Map<String, Object> json(MetricPoint p, boolean downsampled) {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("step", p.step());
+    m.put("value", RunStateJson.number(p.value()));
+    if (downsampled) {
+      m.put("min", RunStateJson.number(p.min()));
+      m.put("max", RunStateJson.number(p.max()));
+      m.put("count", p.count());
+    }
+    return m;
+  }
+}
