@@ -243,4 +243,38 @@ class RunsApiIT {
     assertThat(message).as("the reason travels with the record").isNotNull();
     assertThat(new String(message.value(), StandardCharsets.UTF_8)).containsIgnoringCase("magic byte");
   }
+
+  String cli(String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine cmd = io.lineageledger.service.cli.LedgerCli.commandLine();
+    cmd.setOut(new java.io.PrintWriter(out));
+    cmd.setErr(new java.io.PrintWriter(err));
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--api-url", node.apiUrl()));
+    int exit = cmd.execute(all.toArray(String[]::new));
+    assertThat(exit).as("ledger " + String.join(" ", args) + ": " + err).isZero();
+    return out.toString();
+  }
+
+  @Test
+  void theCliListsRunsAndShowsAStateAsOfAStep() throws Exception {
+    List<Object[]> all = scenario("r-cli", 30);
+    publish(all);
+    liveAfter("r-cli", all.size());
+    assertThat(cli("runs")).containsPattern("r-cli\\s+charlm\\s+COMPLETED\\s+30");
+    JsonNode json = JSON.readTree(cli("state", "r-cli", "--at-step", "10", "--output", "json"));
+    assertThat(json).isEqualTo(json("/api/v1/runs/r-cli/state?step=10"));
+    assertThat(json.get("latest_step").asLong()).isEqualTo(10);
+    String table = cli("state", "r-cli");
+    assertThat(table).contains("status", "COMPLETED", "abc123", "corpus.train@v1  sha256:d1", "checkpoint @20", "sha256:ck20");
+
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine cmd = io.lineageledger.service.cli.LedgerCli.commandLine();
+    cmd.setErr(new java.io.PrintWriter(err));
+    assertThat(cmd.execute("state", "nope", "--api-url", node.apiUrl())).isEqualTo(1);
+    assertThat(err.toString()).contains("no run 'nope'");
+    assertThat(cmd.execute("state", "r-cli", "--at-step", "3", "--at", "2026-01-01T00:00:00Z", "--api-url", node.apiUrl()))
+        .as("--at-step and --at exclude each other").isEqualTo(2);
+  }
 }
