@@ -8,8 +8,9 @@ import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.infra.FreePorts;
 import io.lineageledger.schemas.serde.LedgerAvroDeserializer;
 import io.lineageledger.service.api.LedgerHttpApi;
+import io.lineageledger.service.api.RebuildResource;
 import io.lineageledger.service.api.RunsResource;
-import io.lineageledger.service.query.LedgerStreams;
+import io.lineageledger.service.query.Projections;
 import io.lineageledger.service.query.RunHistory;
 import io.lineageledger.service.query.RunQueries;
 import io.lineageledger.service.registry.KafkaSchemaStore;
@@ -44,7 +45,7 @@ public final class LedgerNode implements AutoCloseable {
   private String bootstrapServers;
   private String schemaRegistryUrl;
   private LedgerHttpApi api;
-  private LedgerStreams streams;
+  private Projections projections;
 
   private LedgerNode(Settings settings) {
     this.settings = settings;
@@ -113,10 +114,11 @@ public final class LedgerNode implements AutoCloseable {
     List<LedgerHttpApi.Resource> resources = new ArrayList<>();
     if (settings.projections()) {
       LedgerAvroDeserializer<EventEnvelope> envelopes = new LedgerAvroDeserializer<>(registryClient, EventEnvelope.class);
-      streams = new LedgerStreams(LedgerStreams.DEFAULT_APPLICATION_ID, bootstrapServers, settings.dataDir().resolve("streams"),
-          settings.host() + ":" + httpPort, envelopes, Map.of()).start();
-      started.push(streams);
-      resources.add(new RunsResource(new RunQueries(streams, new RunHistory(bootstrapServers, envelopes))));
+      projections = new Projections(settings.dataDir().resolve("streams"), bootstrapServers, settings.host() + ":" + httpPort,
+          envelopes, admin, Map.of()).start();
+      started.push(projections);
+      resources.add(new RunsResource(new RunQueries(projections, new RunHistory(bootstrapServers, envelopes))));
+      resources.add(new RebuildResource(projections));
     }
     api = new LedgerHttpApi(List.of(
         HealthCheck.of("kafka", () -> {

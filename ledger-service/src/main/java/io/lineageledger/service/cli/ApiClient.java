@@ -25,11 +25,19 @@ final class ApiClient {
   }
 
   JsonNode get(String path) {
+    return send(path, HttpRequest.BodyPublishers.noBody(), "GET");
+  }
+
+  JsonNode post(String path) {
+    return send(path, HttpRequest.BodyPublishers.noBody(), "POST");
+  }
+
+  private JsonNode send(String path, HttpRequest.BodyPublisher body, String method) {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (true) {
       HttpResponse<String> r;
       try {
-        r = http.send(HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(120)).build(),
+        r = http.send(HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(120)).method(method, body).build(),
             HttpResponse.BodyHandlers.ofString());
       } catch (ConnectException e) {
         throw new CliException("cannot reach the ledger API at " + baseUrl + " (is `ledger up` running? --api-url or LEDGER_API_URL points elsewhere)");
@@ -43,16 +51,16 @@ final class ApiClient {
         sleep(r.headers().firstValue("Retry-After").map(Long::parseLong).orElse(1L));
         continue;
       }
-      JsonNode body;
+      JsonNode json;
       try {
-        body = JSON.readTree(r.body());
+        json = JSON.readTree(r.body());
       } catch (IOException e) {
         throw new CliException(baseUrl + path + " answered " + r.statusCode() + " with a body that is not JSON");
       }
-      if (r.statusCode() != 200) {
-        throw new CliException(body.path("message").asText(r.body()));
+      if (r.statusCode() / 100 != 2) {
+        throw new CliException(json.path("message").asText(r.body()));
       }
-      return body;
+      return json;
     }
   }
 

@@ -72,6 +72,11 @@ public final class LedgerStreams implements AutoCloseable {
     }
   }
 
+  /** Deletes this application's local state; only after {@link #close}. */
+  public void cleanUp() {
+    streams.cleanUp();
+  }
+
   @Override
   public void close() {
     streams.close(Duration.ofSeconds(30));

@@ -20,17 +20,17 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * <p>Thread-safe.
  */
 public final class RunQueries {
-  private final LedgerStreams streams;
+  private final Projections projections;
   private final RunHistory history;
 
-  public RunQueries(LedgerStreams streams, RunHistory history) {
-    this.streams = streams;
+  public RunQueries(Projections projections, RunHistory history) {
+    this.projections = projections;
     this.history = history;
   }
 
   /** A run's live state; {@link NotFoundException} if no event of it has been projected. */
   public RunState state(String runId) {
-    byte[] bytes = streams.<String, byte[]>store(RunStateProjection.STATE_STORE).get(subject(runId));
+    byte[] bytes = projections.current().<String, byte[]>store(RunStateProjection.STATE_STORE).get(subject(runId));
     if (bytes == null) {
       throw new NotFoundException("no run '" + runId + "': no event of it has been projected");
     }
@@ -40,7 +40,7 @@ public final class RunQueries {
   /** Every run this instance holds, by run id. */
   public List<RunState> runs() {
     List<RunState> out = new ArrayList<>();
-    ReadOnlyKeyValueStore<String, byte[]> store = streams.store(RunStateProjection.STATE_STORE);
+    ReadOnlyKeyValueStore<String, byte[]> store = projections.current().store(RunStateProjection.STATE_STORE);
     try (KeyValueIterator<String, byte[]> it = store.all()) {
       it.forEachRemaining(kv -> out.add(RunStateCodec.decode(kv.value)));
     }
@@ -74,7 +74,7 @@ public final class RunQueries {
    */
   public List<MetricPoint> metric(String runId, String metric, int points) {
     String subject = subject(runId);
-    ReadOnlyKeyValueStore<Bytes, Double> store = streams.store(RunStateProjection.METRICS_STORE);
+    ReadOnlyKeyValueStore<Bytes, Double> store = projections.current().store(RunStateProjection.METRICS_STORE);
     List<KeyValue<Bytes, Double>> all = new ArrayList<>();
     try (KeyValueIterator<Bytes, Double> it = store.range(RunStateProjection.metricKey(subject, metric, 0),
         RunStateProjection.metricKey(subject, metric, Long.MAX_VALUE))) {

@@ -277,4 +277,33 @@ class RunsApiIT {
     assertThat(cmd.execute("state", "r-cli", "--at-step", "3", "--at", "2026-01-01T00:00:00Z", "--api-url", node.apiUrl()))
         .as("--at-step and --at exclude each other").isEqualTo(2);
   }
+
+  @Test
+  void aRebuildFromOffsetZeroAnswersExactlyAsTheLiveStoresDid() throws Exception {
+    List<Object[]> all = scenario("r-rebuild", 40);
+    publish(all);
+    liveAfter("r-rebuild", all.size());
+    List<String> ids = json("/api/v1/runs").get("runs").findValuesAsText("run_id");
+    Map<String, JsonNode> before = new java.util.TreeMap<>();
+    for (String id : ids) {
+      before.put(id, json("/api/v1/runs/" + id));
+    }
+    JsonNode lossBefore = json("/api/v1/runs/r-rebuild/metrics?name=loss");
+
+    String printed = cli("rebuild");
+    assertThat(printed).containsPattern("Rebuilt every projection from [\\d,]+ events in");
+    JsonNode status = json("/api/v1/rebuild");
+    assertThat(status.get("state").asText()).isEqualTo("DONE");
+    assertThat(status.get("application_id").asText()).startsWith("ledger-projections-rebuild-");
+    assertThat(status.get("consumed").asLong()).isEqualTo(status.get("total").asLong()).isPositive();
+
+    Map<String, JsonNode> after = new java.util.TreeMap<>();
+    for (String id : ids) {
+      after.put(id, json("/api/v1/runs/" + id));
+    }
+    assertThat(after).isEqualTo(before);
+    assertThat(json("/api/v1/runs/r-rebuild/metrics?name=loss")).isEqualTo(lossBefore);
+    assertThat(java.nio.file.Files.readString(dir.resolve("streams/application-id")).trim())
+        .as("a restart serves from the rebuilt stores").isEqualTo(status.get("application_id").asText());
+  }
 }

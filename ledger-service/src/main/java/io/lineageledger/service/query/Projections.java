@@ -1,0 +1,215 @@
+package io.lineageledger.service.query;
+
+import io.lineageledger.events.EventEnvelope;
+import io.lineageledger.infra.LedgerTopics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The projections this instance serves from, and their rebuild. The application id in use is
+ * kept in {@code STATE_DIR/application-id}, so a restart picks up where the last rebuild left
+ * off. A rebuild starts a second application under a new id that reads {@code ledger.events}
+ * from offset 0; once it has committed everything that was in the log when the rebuild began,
+ * queries switch to it, and the old application is closed and its local state, consumer group
+ * and internal topics deleted. Until then queries keep being answered by the old one.
+ *
+ * <p>Thread-safe: queries call {@link #current} from any thread; the rebuild runs on a thread of its own.
+ */
+public final class Projections implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Projections.class);
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
+
+  private final Path stateDir;
+  private final String bootstrapServers;
+  private final String applicationServer;
+  private final Deserializer<EventEnvelope> envelopes;
+  private final Admin admin;
+  private final Map<String, ?> overrides;
+  private volatile LedgerStreams current;
+  private volatile RebuildStatus rebuild;
+  private Thread rebuilder; // guarded by this
+
+  /** Where a rebuild stands. {@code total} counts the events in the log when it began. */
+  public record RebuildStatus(String state, String applicationId, String replacing, long consumed, long total,
+                              Instant startedAt, Instant finishedAt, String error) {
+    public double fraction() {
+      return total == 0 ? 1.0 : Math.min(1.0, (double) consumed / total);
+    }
+  }
+
+  public Projections(Path stateDir, String bootstrapServers, String applicationServer, Deserializer<EventEnvelope> envelopes,
+                     Admin admin, Map<String, ?> overrides) {
+    this.stateDir = stateDir;
+    this.bootstrapServers = bootstrapServers;
+    this.applicationServer = applicationServer;
+    this.envelopes = envelopes;
+    this.admin = admin;
+    this.overrides = overrides;
+  }
+
+  public Projections start() {
+    current = open(applicationId()).start();
+    return this;
+  }
+
+  /** The projections queries are answered from now. */
+  public LedgerStreams current() {
+    return current;
+  }
+
+  /** The last rebuild's status, or null if none ran since this process started. */
+  public RebuildStatus rebuildStatus() {
+    return rebuild;
+  }
+
+  /** Starts a rebuild unless one is running; returns its status. */
+  public synchronized RebuildStatus rebuild() {
+    if (rebuilder != null && rebuilder.isAlive()) {
+      return rebuild;
+    }
+    String old = current.applicationId();
+    String base = old.replaceFirst("-rebuild-\\d{8}T\\d{6}$", "");
+    String next = base + "-rebuild-" + STAMP.format(Instant.now());
+    Map<TopicPartition, Long> target = endOffsets();
+    long total = target.values().stream().mapToLong(Long::longValue).sum();
+    rebuild = new RebuildStatus("RUNNING", next, old, 0, total, Instant.now(), null, null);
+    rebuilder = new Thread(() -> runRebuild(next, old, target, total), "ledger-rebuild");
+    rebuilder.setDaemon(true);
+    rebuilder.start();
+    return rebuild;
+  }
+
+  private void runRebuild(String next, String old, Map<TopicPartition, Long> target, long total) {
+    Instant started = rebuild.startedAt();
+    LedgerStreams fresh = null;
+    try {
+      fresh = open(next).start();
+      while (true) {
+        long consumed = committed(next, target);
+        rebuild = new RebuildStatus("RUNNING", next, old, consumed, total, started, null, null);
+        if (consumed >= total && fresh.state() == KafkaStreams.State.RUNNING) {
+          break;
+        }
+        if (fresh.state() == KafkaStreams.State.ERROR || fresh.state() == KafkaStreams.State.NOT_RUNNING) {
+          throw new IllegalStateException("the rebuilding application stopped (" + fresh.state() + ")");
+        }
+        Thread.sleep(250);
+      }
+      LedgerStreams previous = current;
+      current = fresh;
+      writeApplicationId(next);
+      rebuild = new RebuildStatus("DONE", next, old, total, total, started, Instant.now(), null);
+      LOG.info("rebuilt the projections from {} events under {}; serving from it", total, next);
+      retire(previous);
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      LOG.error("rebuild under {} failed", next, e);
+      rebuild = new RebuildStatus("FAILED", next, old, rebuild.consumed(), total, started, Instant.now(), e.toString());
+      if (fresh != null && fresh != current) {
+        fresh.close();
+      }
+    }
+  }
+
+  /** Closes a replaced application and deletes what it leaves behind: local state, group, internal topics. */
+  private void retire(LedgerStreams old) {
+    String id = old.applicationId();
+    old.close();
+    old.cleanUp();
+    try {
+      admin.deleteConsumerGroups(List.of(id)).all().get(30, TimeUnit.SECONDS);
+      List<String> internal = admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
+          .filter(t -> t.startsWith(id + "-")).toList();
+      if (!internal.isEmpty()) {
+        admin.deleteTopics(internal).all().get(30, TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      LOG.warn("could not delete the group and internal topics of replaced application {}: {}", id, e.toString());
+    }
+  }
+
+  private LedgerStreams open(String applicationId) {
+    return new LedgerStreams(applicationId, bootstrapServers, stateDir, applicationServer, envelopes, overrides);
+  }
+
+  private Map<TopicPartition, Long> endOffsets() {
+    try {
+      int partitions = admin.describeTopics(List.of(LedgerTopics.EVENTS)).allTopicNames().get(30, TimeUnit.SECONDS)
+          .get(LedgerTopics.EVENTS).partitions().size();
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (int p = 0; p < partitions; p++) {
+        latest.put(new TopicPartition(LedgerTopics.EVENTS, p), OffsetSpec.latest());
+      }
+      return admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).entrySet().stream()
+          .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot read the end of " + LedgerTopics.EVENTS + ": " + e, e);
+    }
+  }
+
+  /** How many of the target offsets the application {@code groupId} has committed. */
+  private long committed(String groupId, Map<TopicPartition, Long> target) throws Exception {
+    Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
+        .get(30, TimeUnit.SECONDS);
+    long sum = 0;
+    for (Map.Entry<TopicPartition, Long> t : target.entrySet()) {
+      OffsetAndMetadata o = offsets.get(t.getKey());
+      sum += o == null ? 0 : Math.min(o.offset(), t.getValue());
+    }
+    return sum;
+  }
+
+  private String applicationId() {
+    Path file = stateDir.resolve("application-id");
+    try {
+      return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8).trim() : LedgerStreams.DEFAULT_APPLICATION_ID;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  private void writeApplicationId(String id) throws IOException {
+    Files.createDirectories(stateDir);
+    Path tmp = stateDir.resolve("application-id.tmp");
+    Files.writeString(tmp, id + "\n", StandardCharsets.UTF_8);
+    Files.move(tmp, stateDir.resolve("application-id"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (rebuilder != null) {
+      rebuilder.interrupt();
+      try {
+        rebuilder.join(35_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    LedgerStreams c = current;
+    if (c != null) {
+      c.close();
+    }
+  }
+}
