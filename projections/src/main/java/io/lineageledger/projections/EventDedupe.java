@@ -33,7 +33,8 @@ public final class EventDedupe {
   }
 
   static StoreBuilder<KeyValueStore<String, Long>> store() {
-    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.Long());
+    // Not cached: every id is new, so a cache would only fill up and evict.
+    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.Long()).withCachingDisabled();
   }
 
   /** Why {@code event}, read under {@code key}, cannot be projected; null when it can. */

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -32,10 +33,16 @@ public final class LedgerStreams implements AutoCloseable {
 
   public LedgerStreams(String applicationId, String bootstrapServers, Path stateDir, String applicationServer,
                        Deserializer<EventEnvelope> envelopes, Map<String, ?> overrides) {
+    this(applicationId, bootstrapServers, stateDir, applicationServer, envelopes, overrides, LedgerTopics.EVENTS, LedgerTopics.DEAD_LETTERS);
+  }
+
+  /** The projections of another events topic (benchmarks use topics of their own). */
+  public LedgerStreams(String applicationId, String bootstrapServers, Path stateDir, String applicationServer,
+                       Deserializer<EventEnvelope> envelopes, Map<String, ?> overrides, String eventsTopic, String deadLetterTopic) {
     this.applicationId = applicationId;
     Properties config = LedgerTopology.streamsConfig(applicationId, bootstrapServers, stateDir, applicationServer,
-        LedgerTopics.DEAD_LETTERS, overrides);
-    this.streams = new KafkaStreams(LedgerTopology.build(LedgerTopics.EVENTS, envelopes), config);
+        deadLetterTopic, overrides);
+    this.streams = new KafkaStreams(LedgerTopology.build(eventsTopic, envelopes), config);
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("projections thread failed; replacing it", e);
       return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -77,8 +84,14 @@ public final class LedgerStreams implements AutoCloseable {
     streams.cleanUp();
   }
 
+  /**
+   * Stops the application and leaves its group, so that other instances take over its
+   * partitions at once (and a replaced application's group can be deleted) instead of after the
+   * session timeout.
+   */
   @Override
   public void close() {
-    streams.close(Duration.ofSeconds(30));
+    streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+        .withTimeout(Duration.ofSeconds(30)));
   }
 }

@@ -1,6 +1,7 @@
 package io.lineageledger.service.query;
 
 import io.lineageledger.events.EventEnvelope;
+import io.lineageledger.projections.run.MetricChunk;
 import io.lineageledger.projections.run.RunState;
 import io.lineageledger.projections.run.RunStateCodec;
 import io.lineageledger.projections.run.RunStateProjection;
@@ -9,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
@@ -74,17 +74,17 @@ public final class RunQueries {
    */
   public List<MetricPoint> metric(String runId, String metric, int points) {
     String subject = subject(runId);
-    ReadOnlyKeyValueStore<Bytes, Double> store = projections.current().store(RunStateProjection.METRICS_STORE);
-    List<KeyValue<Bytes, Double>> all = new ArrayList<>();
-    try (KeyValueIterator<Bytes, Double> it = store.range(RunStateProjection.metricKey(subject, metric, 0),
-        RunStateProjection.metricKey(subject, metric, Long.MAX_VALUE))) {
-      it.forEachRemaining(all::add);
+    ReadOnlyKeyValueStore<Bytes, byte[]> store = projections.current().store(RunStateProjection.METRICS_STORE);
+    List<Long> steps = new ArrayList<>();
+    List<Double> values = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it = store.range(MetricChunk.first(subject), MetricChunk.last(subject))) {
+      it.forEachRemaining(kv -> MetricChunk.read(kv.value, metric, steps, values));
     }
-    if (all.isEmpty()) {
+    if (steps.isEmpty()) {
       state(runId); // a missing run is a 404 of its own
       throw new NotFoundException("run '" + runId + "' has no metric '" + metric + "'");
     }
-    int n = all.size();
+    int n = steps.size();
     int buckets = points <= 0 || points >= n ? n : points;
     List<MetricPoint> out = new ArrayList<>(buckets);
     for (int b = 0; b < buckets; b++) {
@@ -94,12 +94,12 @@ public final class RunQueries {
       double min = Double.POSITIVE_INFINITY;
       double max = Double.NEGATIVE_INFINITY;
       for (int i = from; i < to; i++) {
-        double v = all.get(i).value;
+        double v = values.get(i);
         sum += v;
         min = Math.min(min, v);
         max = Math.max(max, v);
       }
-      out.add(new MetricPoint(RunStateProjection.stepOf(all.get(to - 1).key), sum / (to - from), min, max, to - from));
+      out.add(new MetricPoint(steps.get(to - 1), sum / (to - from), min, max, to - from));
     }
     return out;
   }

@@ -2,8 +2,7 @@ package io.lineageledger.projections.run;
 
 import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.events.StepSummary;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -17,11 +16,14 @@ import org.apache.kafka.streams.state.Stores;
 /**
  * The run-state projection: folds each run's events with {@link RunState#apply} into
  * {@value #STATE_STORE} (key: the run's subject {@code run:ID}, value: {@link RunStateCodec}
- * bytes), and keeps every step's loss and metrics in {@value #METRICS_STORE}, laid out so that
- * one metric of one run is a single ordered range scan however long the run.
+ * bytes), and keeps every step's loss and metrics in {@value #METRICS_STORE} in
+ * {@link MetricChunk}s, laid out so that one run's history is a single ordered range scan
+ * however long the run.
  *
  * <p>Both stores are keyed by (a prefix of) the subject, the topic's key, so the instance that
- * owns a subject's partition owns all of that run's answers.
+ * owns a subject's partition owns all of that run's answers. Both are cached: a run's state and
+ * its current metric chunk are rewritten in memory and logged to their changelogs once per
+ * commit, not once per event.
  */
 public final class RunStateProjection {
   public static final String STATE_STORE = "run-state";
@@ -29,38 +31,35 @@ public final class RunStateProjection {
   public static final String NODE = "run-state";
   /** The metric name under which each summary's loss is kept. */
   public static final String LOSS = "loss";
+  // Decoded states kept by a task's processor, so an event costs one fold, not a decode as well.
+  private static final int DECODED_STATES = 10_000;
 
   private RunStateProjection() {}
 
   /** Adds the projection under {@code parent} (deduplicated, valid events). */
   public static void addTo(Topology topology, String parent) {
     topology.addProcessor(NODE, Fold::new, parent);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), Serdes.ByteArray()), NODE);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(METRICS_STORE), Serdes.Bytes(), Serdes.Double()), NODE);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), Serdes.ByteArray())
+        .withCachingEnabled(), NODE);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(METRICS_STORE), Serdes.Bytes(), Serdes.ByteArray())
+        .withCachingEnabled(), NODE);
   }
 
-  /** The key of one metric value: length-prefixed subject and metric name, then the step, so keys sort by step. */
-  public static Bytes metricKey(String subject, String metric, long step) {
-    byte[] s = subject.getBytes(StandardCharsets.UTF_8);
-    byte[] m = metric.getBytes(StandardCharsets.UTF_8);
-    return Bytes.wrap(ByteBuffer.allocate(8 + s.length + m.length + 8)
-        .putInt(s.length).put(s).putInt(m.length).put(m).putLong(step).array());
-  }
-
-  /** The step a {@link #metricKey} holds. */
-  public static long stepOf(Bytes key) {
-    byte[] k = key.get();
-    return ByteBuffer.wrap(k, k.length - 8, 8).getLong();
-  }
-
+  /**
+   * One task's fold. The decoded states it keeps always equal what it last wrote to the store
+   * (it is the store's only writer); a task that is closed and opened again, after a rebalance
+   * or an aborted transaction, gets a new processor and so starts from the store.
+   */
   private static final class Fold implements Processor<String, EventEnvelope, Void, Void> {
     private KeyValueStore<String, byte[]> states;
-    private KeyValueStore<Bytes, Double> metrics;
+    private KeyValueStore<Bytes, byte[]> metrics;
+    private final Map<String, RunState> decoded = new HashMap<>();
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
       states = context.getStateStore(STATE_STORE);
       metrics = context.getStateStore(METRICS_STORE);
+      decoded.clear(); // a revived task (after an aborted transaction) is initialized again
     }
 
     @Override
@@ -70,16 +69,22 @@ public final class RunStateProjection {
         return;
       }
       EventEnvelope event = record.value();
-      byte[] before = states.get(subject);
-      RunState state = before == null ? RunState.empty(subject.substring(4)) : RunStateCodec.decode(before);
-      states.put(subject, RunStateCodec.encode(state.apply(event)));
+      RunState state = decoded.get(subject);
+      if (state == null) {
+        byte[] before = states.get(subject);
+        state = before == null ? RunState.empty(subject.substring(4)) : RunStateCodec.decode(before);
+      }
+      RunState next = state.apply(event);
+      states.put(subject, RunStateCodec.encode(next));
+      if (decoded.size() >= DECODED_STATES && !decoded.containsKey(subject)) {
+        decoded.clear();
+      }
+      decoded.put(subject, next);
       if (event.getPayload() instanceof StepSummary s && s.getStep() >= 0) {
-        metrics.put(metricKey(subject, LOSS, s.getStep()), s.getLoss());
-        for (Map.Entry<String, Double> m : s.getMetrics().entrySet()) {
-          if (!m.getKey().equals(LOSS)) {
-            metrics.put(metricKey(subject, m.getKey(), s.getStep()), m.getValue());
-          }
-        }
+        Map<String, Double> values = new HashMap<>(s.getMetrics());
+        values.put(LOSS, s.getLoss());
+        Bytes key = MetricChunk.key(subject, s.getStep());
+        metrics.put(key, MetricChunk.with(metrics.get(key), s.getStep(), values));
       }
     }
   }

@@ -93,16 +93,24 @@ class RunStateProjectionTest {
   @Test
   void everySummaryLandsInTheMetricHistoryInStepOrder() {
     publish(new RunStateTest().scenario());
-    KeyValueStore<Bytes, Double> metrics = driver.getKeyValueStore(RunStateProjection.METRICS_STORE);
-    List<long[]> loss = new ArrayList<>();
-    try (KeyValueIterator<Bytes, Double> it = metrics.range(RunStateProjection.metricKey("run:r1", "loss", 0),
-        RunStateProjection.metricKey("run:r1", "loss", Long.MAX_VALUE))) {
-      it.forEachRemaining(kv -> loss.add(new long[] {RunStateProjection.stepOf(kv.key), Math.round(kv.value * 100)}));
+    KeyValueStore<Bytes, byte[]> metrics = driver.getKeyValueStore(RunStateProjection.METRICS_STORE);
+    List<Long> steps = new ArrayList<>();
+    List<Double> loss = new ArrayList<>();
+    List<Long> lrSteps = new ArrayList<>();
+    List<Double> lr = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it = metrics.range(MetricChunk.first("run:r1"), MetricChunk.last("run:r1"))) {
+      it.forEachRemaining(kv -> {
+        MetricChunk.read(kv.value, "loss", steps, loss);
+        MetricChunk.read(kv.value, "lr", lrSteps, lr);
+      });
     }
-    assertThat(loss).hasSize(20);
-    assertThat(loss.get(0)).containsExactly(10, 290);
-    assertThat(loss.get(19)).containsExactly(200, 100);
-    assertThat(metrics.get(RunStateProjection.metricKey("run:r1", "lr", 150))).isEqualTo(0.003);
+    assertThat(steps).hasSize(20).isSorted().startsWith(10L).endsWith(200L);
+    assertThat(loss.get(0)).isEqualTo(2.9);
+    assertThat(loss.get(19)).isEqualTo(1.0);
+    assertThat(lr).hasSize(20).containsOnly(0.003);
+    try (KeyValueIterator<Bytes, byte[]> it = metrics.range(MetricChunk.first("run:r2"), MetricChunk.last("run:r2"))) {
+      assertThat(it.hasNext()).as("another run's range is empty").isFalse();
+    }
   }
 
   @Test

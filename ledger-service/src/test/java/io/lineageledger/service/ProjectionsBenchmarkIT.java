@@ -1,0 +1,36 @@
+package io.lineageledger.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lineageledger.service.cli.LedgerCli;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The projections benchmark rebuilds from a topic it fills, reads it raw, and measures latency at a fixed rate. */
+@Timeout(300)
+class ProjectionsBenchmarkIT {
+
+  @Test
+  void projectionsBenchmarkReportsRebuildAgainstRawReadsAndLatency() throws Exception {
+    StringWriter out = new StringWriter();
+    var cli = LedgerCli.commandLine();
+    cli.setOut(new PrintWriter(out));
+    int exit = cli.execute("bench", "projections", "--events", "5000", "--runs", "10", "--rounds", "2",
+        "--latency-rate", "500", "--latency-seconds", "2", "--output", "json");
+    assertThat(exit).as(out.toString()).isZero();
+    JsonNode r = new ObjectMapper().readTree(out.toString());
+    assertThat(r.get("events").asLong()).isEqualTo(5000);
+    assertThat(r.get("raw_read_events_per_s")).hasSize(2);
+    assertThat(r.get("rebuild_events_per_s")).hasSize(2);
+    double raw = r.get("raw_read_median_events_per_s").asDouble();
+    assertThat(raw).isPositive();
+    assertThat(r.get("rebuild_ratio").asDouble()).isEqualTo(r.get("rebuild_median_events_per_s").asDouble() / raw);
+    assertThat(r.get("latency_events").asInt()).isEqualTo(1000);
+    assertThat(r.get("latency_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(r.get("latency_p99_ms").asDouble());
+    assertThat(r.get("latency_p99_ms").asDouble()).isLessThanOrEqualTo(r.get("latency_max_ms").asDouble());
+  }
+}

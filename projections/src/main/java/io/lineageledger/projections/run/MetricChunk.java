@@ -1,0 +1,173 @@
+package io.lineageledger.projections.run;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.common.utils.Bytes;
+
+/**
+ * How the metric history of a run is stored: the loss and metrics of {@value #STEPS} consecutive
+ * steps share one store entry, keyed by the run's subject and the chunk index, so that keys sort
+ * by step and one run's history is a single range scan. A new summary is appended to its chunk,
+ * which the store's cache rewrites in memory and logs once per commit; one entry per step and
+ * metric would cost a changelog record each.
+ *
+ * <p>Value layout: per step, in step order, {@code step:long, count:short, (name:UTF, value:double)*}.
+ */
+public final class MetricChunk {
+  /** Steps per chunk. */
+  public static final int STEPS = 32;
+
+  private MetricChunk() {}
+
+  /** The store key of the chunk holding {@code step} of {@code subject}. */
+  public static Bytes key(String subject, long step) {
+    byte[] s = subject.getBytes(StandardCharsets.UTF_8);
+    return Bytes.wrap(ByteBuffer.allocate(4 + s.length + 8).putInt(s.length).put(s).putLong(Math.floorDiv(step, STEPS)).array());
+  }
+
+  /** The first key of {@code subject}'s chunks (inclusive), for range scans. */
+  public static Bytes first(String subject) {
+    return key(subject, 0);
+  }
+
+  /** The last key of {@code subject}'s chunks (inclusive), for range scans. */
+  public static Bytes last(String subject) {
+    return key(subject, Long.MAX_VALUE);
+  }
+
+  /** {@code chunk} (null for a new one) with step {@code step}'s values added, replacing any it held for that step. */
+  public static byte[] with(byte[] chunk, long step, Map<String, Double> values) {
+    if (chunk != null && chunk.length > 0 && lastStep(chunk) >= step) {
+      TreeMap<Long, Map<String, Double>> steps = new TreeMap<>(decode(chunk));
+      steps.put(step, values);
+      return encode(steps);
+    }
+    byte[] entry = encodeStep(step, values);
+    if (chunk == null) {
+      return entry;
+    }
+    byte[] out = new byte[chunk.length + entry.length];
+    System.arraycopy(chunk, 0, out, 0, chunk.length);
+    System.arraycopy(entry, 0, out, chunk.length, entry.length);
+    return out;
+  }
+
+  /** One metric's values in a chunk, in step order, appended to {@code steps} and {@code values}. */
+  public static void read(byte[] chunk, String metric, List<Long> steps, List<Double> values) {
+    ByteBuffer b = ByteBuffer.wrap(chunk);
+    byte[] name = metric.getBytes(StandardCharsets.UTF_8);
+    while (b.hasRemaining()) {
+      long step = b.getLong();
+      int count = b.getShort();
+      for (int i = 0; i < count; i++) {
+        int len = b.getShort();
+        boolean match = len == name.length && regionEquals(chunk, b.position(), name);
+        b.position(b.position() + len);
+        double v = b.getDouble();
+        if (match) {
+          steps.add(step);
+          values.add(v);
+        }
+      }
+    }
+  }
+
+  /** Every step of a chunk with its values. */
+  public static Map<Long, Map<String, Double>> decode(byte[] chunk) {
+    Map<Long, Map<String, Double>> out = new LinkedHashMap<>();
+    ByteBuffer b = ByteBuffer.wrap(chunk);
+    while (b.hasRemaining()) {
+      long step = b.getLong();
+      int count = b.getShort();
+      Map<String, Double> values = new LinkedHashMap<>();
+      for (int i = 0; i < count; i++) {
+        byte[] n = new byte[b.getShort()];
+        b.get(n);
+        values.put(new String(n, StandardCharsets.UTF_8), b.getDouble());
+      }
+      out.put(step, Collections.unmodifiableMap(values));
+    }
+    return out;
+  }
+
+  private static byte[] encodeStep(long step, Map<String, Double> values) {
+    String[] names = values.keySet().toArray(new String[0]);
+    java.util.Arrays.sort(names);
+    byte[][] encoded = new byte[names.length][];
+    int size = 10;
+    for (int i = 0; i < names.length; i++) {
+      encoded[i] = names[i].getBytes(StandardCharsets.UTF_8);
+      if (encoded[i].length > Short.MAX_VALUE) {
+        throw new IllegalArgumentException("metric name of " + encoded[i].length + " bytes; the limit is " + Short.MAX_VALUE);
+      }
+      size += 2 + encoded[i].length + 8;
+    }
+    if (names.length > Short.MAX_VALUE) {
+      throw new IllegalArgumentException(names.length + " metrics in one step; the limit is " + Short.MAX_VALUE);
+    }
+    ByteBuffer b = ByteBuffer.allocate(size).putLong(step).putShort((short) names.length);
+    for (int i = 0; i < names.length; i++) {
+      b.putShort((short) encoded[i].length).put(encoded[i]).putDouble(values.get(names[i]));
+    }
+    return b.array();
+  }
+
+  private static byte[] encode(Map<Long, Map<String, Double>> steps) {
+    List<byte[]> names = new ArrayList<>();
+    int size = 0;
+    for (Map<String, Double> values : steps.values()) {
+      size += 10;
+      for (String name : new TreeMap<>(values).keySet()) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        if (n.length > Short.MAX_VALUE) {
+          throw new IllegalArgumentException("metric name of " + n.length + " bytes; the limit is " + Short.MAX_VALUE);
+        }
+        names.add(n);
+        size += 2 + n.length + 8;
+      }
+    }
+    ByteBuffer b = ByteBuffer.allocate(size);
+    int k = 0;
+    for (Map.Entry<Long, Map<String, Double>> e : steps.entrySet()) {
+      TreeMap<String, Double> sorted = new TreeMap<>(e.getValue());
+      if (sorted.size() > Short.MAX_VALUE) {
+        throw new IllegalArgumentException(sorted.size() + " metrics in one step; the limit is " + Short.MAX_VALUE);
+      }
+      b.putLong(e.getKey()).putShort((short) sorted.size());
+      for (Double v : sorted.values()) {
+        byte[] n = names.get(k++);
+        b.putShort((short) n.length).put(n).putDouble(v);
+      }
+    }
+    return b.array();
+  }
+
+  private static long lastStep(byte[] chunk) {
+    ByteBuffer b = ByteBuffer.wrap(chunk);
+    long step = Long.MIN_VALUE;
+    while (b.hasRemaining()) {
+      step = b.getLong();
+      int count = b.getShort();
+      for (int i = 0; i < count; i++) {
+        int len = b.getShort();
+        b.position(b.position() + len + 8);
+      }
+    }
+    return step;
+  }
+
+  private static boolean regionEquals(byte[] a, int from, byte[] b) {
+    for (int i = 0; i < b.length; i++) {
+      if (a[from + i] != b[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
