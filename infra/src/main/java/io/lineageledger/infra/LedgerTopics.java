@@ -22,6 +22,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *   <li>{@value #DEAD_LETTERS}: records projections could not read, with the reason in headers, kept forever.
  *   <li>{@value #SCHEMAS}: the schema registry's compacted store, one partition (it is totally ordered).
  *   <li>{@value #SPOOL_PROGRESS}: compacted; per spool id, the last spooled event committed to {@value #EVENTS}.
+ *   <li>{@value #LINEAGE_EDGES}: compacted; the lineage projection's edges, one record per relation, read by every instance.
  * </ul>
  */
 public final class LedgerTopics {
@@ -30,6 +31,7 @@ public final class LedgerTopics {
   public static final String DEAD_LETTERS = "ledger.events.dlq";
   public static final String SCHEMAS = "_schemas";
   public static final String SPOOL_PROGRESS = "ledger.spool.progress";
+  public static final String LINEAGE_EDGES = "ledger.lineage.edges";
 
   public static final int EVENT_PARTITIONS = 6;
   public static final int ALERT_PARTITIONS = 3;
@@ -49,6 +51,9 @@ public final class LedgerTopics {
     topics.add(new NewTopic(ALERTS, ALERT_PARTITIONS, replicationFactor).configs(forever));
     topics.add(new NewTopic(DEAD_LETTERS, 1, replicationFactor).configs(forever));
     topics.add(new NewTopic(SPOOL_PROGRESS, 1, replicationFactor).configs(Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+        TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
+    topics.add(new NewTopic(LINEAGE_EDGES, EVENT_PARTITIONS, replicationFactor).configs(Map.of(
         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
         TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
     topics.add(new NewTopic(SCHEMAS, 1, replicationFactor).configs(Map.of(

@@ -8,8 +8,10 @@ import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.infra.FreePorts;
 import io.lineageledger.schemas.serde.LedgerAvroDeserializer;
 import io.lineageledger.service.api.LedgerHttpApi;
+import io.lineageledger.service.api.LineageResource;
 import io.lineageledger.service.api.RebuildResource;
 import io.lineageledger.service.api.RunsResource;
+import io.lineageledger.service.query.LineageQueries;
 import io.lineageledger.service.query.Projections;
 import io.lineageledger.service.query.RunHistory;
 import io.lineageledger.service.query.RunQueries;
@@ -119,6 +121,7 @@ public final class LedgerNode implements AutoCloseable {
       started.push(projections);
       resources.add(new RunsResource(new RunQueries(projections, new RunHistory(bootstrapServers, envelopes))));
       resources.add(new RebuildResource(projections));
+      resources.add(new LineageResource(new LineageQueries(projections)));
     }
     api = new LedgerHttpApi(List.of(
         HealthCheck.of("kafka", () -> {

@@ -1,6 +1,7 @@
 package io.lineageledger.projections;
 
 import io.lineageledger.events.EventEnvelope;
+import io.lineageledger.projections.lineage.LineageProjection;
 import io.lineageledger.projections.run.RunStateProjection;
 import java.nio.file.Path;
 import java.util.Map;
@@ -14,7 +15,7 @@ import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 
 /**
  * The ledger's one Kafka Streams application: {@code ledger.events} → {@link EventDedupe} →
- * each projection. {@link #build} only wires the projections' own parts together;
+ * each projection ({@link RunStateProjection}, {@link LineageProjection}). {@link #build} only wires the projections' own parts together;
  * {@link #streamsConfig} holds the settings every instance runs with.
  */
 public final class LedgerTopology {
@@ -22,11 +23,17 @@ public final class LedgerTopology {
 
   private LedgerTopology() {}
 
+  /** The topology over {@code eventsTopic}, with lineage edges in {@code eventsTopic + ".lineage"}. */
   public static Topology build(String eventsTopic, Deserializer<EventEnvelope> envelopes) {
+    return build(eventsTopic, eventsTopic + ".lineage", envelopes);
+  }
+
+  public static Topology build(String eventsTopic, String edgesTopic, Deserializer<EventEnvelope> envelopes) {
     Topology topology = new Topology();
     topology.addSource(SOURCE, new StringDeserializer(), envelopes, eventsTopic);
     EventDedupe.addTo(topology, SOURCE);
     RunStateProjection.addTo(topology, EventDedupe.NODE);
+    LineageProjection.addTo(topology, EventDedupe.NODE, edgesTopic);
     return topology;
   }
 
@@ -48,6 +55,9 @@ public final class LedgerTopology {
     p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic);
     p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class.getName());
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueProcessingExceptionHandler.class.getName());
+    // The lineage global store is fed by the edges topic, which only this topology writes; a record the
+    // global thread cannot process is logged and skipped there too instead of stopping it.
+    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
     p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, LedgerRocksDbConfig.class.getName());
     p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
     p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");

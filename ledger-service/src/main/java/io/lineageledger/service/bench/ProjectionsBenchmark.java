@@ -87,11 +87,13 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
       String suffix = UUID.randomUUID().toString().substring(0, 8);
       String topic = "bench.projections." + suffix;
       String dlq = topic + ".dlq";
-      admin.createTopics(List.of(new NewTopic(topic, 6, (short) 1), new NewTopic(dlq, 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
+      String edges = topic + ".lineage";
+      admin.createTopics(List.of(new NewTopic(topic, 6, (short) 1), new NewTopic(dlq, 1, (short) 1), new NewTopic(edges, 6, (short) 1)
+          .configs(Map.of("cleanup.policy", "compact")))).all().get(60, TimeUnit.SECONDS);
       try {
         return run(cluster, admin, topic, dlq, work, out);
       } finally {
-        admin.deleteTopics(List.of(topic, dlq)).all().get(60, TimeUnit.SECONDS);
+        admin.deleteTopics(List.of(topic, dlq, edges)).all().get(60, TimeUnit.SECONDS);
       }
     } finally {
       try (Stream<Path> files = Files.walk(work)) {
@@ -164,7 +166,7 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
                                 String dlq, Path work, Map<TopicPartition, Long> end, long total, int round) throws Exception {
     String appId = topic + "-rebuild-" + round;
     long start = System.nanoTime();
-    LedgerStreams streams = new LedgerStreams(appId, cluster.bootstrapServers, work.resolve("state"), null, envelopes, streamsProperties, topic, dlq)
+    LedgerStreams streams = new LedgerStreams(appId, cluster.bootstrapServers, work.resolve("state"), null, envelopes, streamsProperties, topic, topic + ".lineage", dlq)
         .start();
     try {
       long deadline = start + TimeUnit.MINUTES.toNanos(10);
@@ -211,7 +213,7 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
   private Latency latency(BenchCluster cluster, Admin admin, RestSchemaRegistryClient registry, LedgerAvroDeserializer<EventEnvelope> envelopes,
                           String topic, String dlq, Path work) throws Exception {
     String appId = topic + "-live";
-    LedgerStreams streams = new LedgerStreams(appId, cluster.bootstrapServers, work.resolve("state"), null, envelopes, streamsProperties, topic, dlq)
+    LedgerStreams streams = new LedgerStreams(appId, cluster.bootstrapServers, work.resolve("state"), null, envelopes, streamsProperties, topic, topic + ".lineage", dlq)
         .start();
     int n = latencyRate * latencySeconds;
     long[] sentAt = new long[n + 1];

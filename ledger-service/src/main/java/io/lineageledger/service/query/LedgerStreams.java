@@ -33,16 +33,18 @@ public final class LedgerStreams implements AutoCloseable {
 
   public LedgerStreams(String applicationId, String bootstrapServers, Path stateDir, String applicationServer,
                        Deserializer<EventEnvelope> envelopes, Map<String, ?> overrides) {
-    this(applicationId, bootstrapServers, stateDir, applicationServer, envelopes, overrides, LedgerTopics.EVENTS, LedgerTopics.DEAD_LETTERS);
+    this(applicationId, bootstrapServers, stateDir, applicationServer, envelopes, overrides, LedgerTopics.EVENTS, LedgerTopics.LINEAGE_EDGES,
+        LedgerTopics.DEAD_LETTERS);
   }
 
   /** The projections of another events topic (benchmarks use topics of their own). */
   public LedgerStreams(String applicationId, String bootstrapServers, Path stateDir, String applicationServer,
-                       Deserializer<EventEnvelope> envelopes, Map<String, ?> overrides, String eventsTopic, String deadLetterTopic) {
+                       Deserializer<EventEnvelope> envelopes, Map<String, ?> overrides, String eventsTopic, String edgesTopic,
+                       String deadLetterTopic) {
     this.applicationId = applicationId;
     Properties config = LedgerTopology.streamsConfig(applicationId, bootstrapServers, stateDir, applicationServer,
         deadLetterTopic, overrides);
-    this.streams = new KafkaStreams(LedgerTopology.build(eventsTopic, envelopes), config);
+    this.streams = new KafkaStreams(LedgerTopology.build(eventsTopic, edgesTopic, envelopes), config);
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("projections thread failed; replacing it", e);
       return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;

@@ -41,9 +41,13 @@ final class LedgerCluster implements AutoCloseable {
     return "http://localhost:" + registryPort;
   }
 
+  String apiUrl() {
+    return "http://localhost:" + httpPort;
+  }
+
   /** The environment a ledger command needs to reach this cluster. */
   Map<String, String> env() {
-    return Map.of("LEDGER_BOOTSTRAP_SERVERS", bootstrapServers(), "LEDGER_SCHEMA_REGISTRY_URL", registryUrl());
+    return Map.of("LEDGER_BOOTSTRAP_SERVERS", bootstrapServers(), "LEDGER_SCHEMA_REGISTRY_URL", registryUrl(), "LEDGER_API_URL", apiUrl());
   }
 
   @Override

@@ -151,6 +151,94 @@ class TrainerIT {
   }
 
   @Test
+  void theLineageOfARegisteredModelReachesItsRunCheckpointConfigCodeAndRawCorpus() throws Exception {
+    Path work = Files.createDirectories(dir.resolve("run-lineage"));
+    git(work, "init", "-q");
+    Files.writeString(work.resolve("train.cfg"), "lr=0.1\n");
+    git(work, "add", "train.cfg");
+    git(work, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "config");
+    String commit = git(work, "rev-parse", "HEAD");
+    LedgerCliProcess.Result r = LedgerCliProcess.run(work, cluster.env(), "run", "run", "--run-id", "lineage-1",
+        "--", trainer.toString(), "--steps", "200", "--seed", "3", "--out", work.resolve("out").toString(), "--register-model", "charlm-lineage");
+    assertThat(r.exitCode()).as("ledger run; stderr:%n%s", r.stderr()).isZero();
+    List<EventLog.Entry> log = EventLog.readAll(cluster.bootstrapServers(), cluster.registryUrl());
+    ModelVersionRegistered model = log.stream().map(e -> e.event().getPayload()).filter(p -> p instanceof ModelVersionRegistered)
+        .map(p -> (ModelVersionRegistered) p).filter(m -> m.getModelName().equals("charlm-lineage")).findFirst().orElseThrow();
+    DataTransformApplied normalize = log.stream().map(e -> e.event().getPayload()).filter(p -> p instanceof DataTransformApplied).map(p -> (DataTransformApplied) p)
+        .filter(t -> t.getTransformName().equals("normalize")).reduce((a, b) -> b).orElseThrow();
+    String corpus = "dataset:" + normalize.getInputs().get(0).getName() + "@" + normalize.getInputs().get(0).getVersion();
+    assertThat(corpus).startsWith("dataset:corpus.raw@");
+    List<EventEnvelope> run = log.stream().filter(e -> e.event().getSubject().equals("run:lineage-1")).map(EventLog.Entry::event).toList();
+    String config = payloads(run, ConfigSnapshot.class).get(0).getDigest();
+    String modelNode = "model:charlm-lineage/" + model.getVersion();
+
+    JsonNode up = await(() -> lineage(modelNode, "--upstream", "--output", "json"));
+    List<String> upstream = ids(up);
+    assertThat(upstream).contains(modelNode, "run:lineage-1", "checkpoint:" + model.getCheckpointDigest(), "config:" + config, corpus);
+    assertThat(upstream).anySatisfy(id -> assertThat(id).startsWith("code:").endsWith(commit));
+    assertThat(up.get("truncated").asBoolean()).isFalse();
+
+    List<String> downstream = ids(await(() -> lineage(corpus, "--downstream", "--output", "json")));
+    assertThat(downstream).contains("run:lineage-1", "checkpoint:" + model.getCheckpointDigest(), modelNode);
+    assertThat(downstream).doesNotContain("config:" + config);
+
+    String table = lineage(modelNode, "--upstream", "--depth", "2");
+    assertThat(table.lines().findFirst().orElseThrow()).startsWith("DEPTH");
+    assertThat(table).contains("checkpoint:" + model.getCheckpointDigest(), "WAS_DERIVED_FROM", "(truncated");
+    assertThat(table).doesNotContain(corpus);
+    String dot = lineage(modelNode, "--upstream", "--output", "dot");
+    assertThat(dot).startsWith("digraph lineage {")
+        .contains("\"" + modelNode + "\" -> \"checkpoint:" + model.getCheckpointDigest() + "\" [label=\"WAS_DERIVED_FROM\"];");
+    assertThat(lineage(modelNode, "--upstream", "--output", "mermaid")).startsWith("graph BT").contains("-->|WAS_DERIVED_FROM|");
+  }
+
+  private static String lineage(String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    var cli = io.lineageledger.service.cli.LedgerCli.commandLine();
+    cli.setOut(new java.io.PrintWriter(out));
+    cli.setErr(new java.io.PrintWriter(err));
+    List<String> all = new ArrayList<>(List.of("lineage", "--api-url", cluster.apiUrl()));
+    all.addAll(List.of(args));
+    int exit = cli.execute(all.toArray(String[]::new));
+    if (exit != 0) {
+      throw new AssertionError("ledger lineage " + String.join(" ", args) + " exited " + exit + ": " + err);
+    }
+    return out.toString();
+  }
+
+  /** Retries while the projections have not yet caught up with what was just published. */
+  private static JsonNode await(java.util.concurrent.Callable<String> json) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        return JSON.readTree(json.call());
+      } catch (AssertionError e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
+  private static List<String> ids(JsonNode graph) {
+    List<String> ids = new ArrayList<>();
+    graph.get("nodes").forEach(n -> ids.add(n.get("id").asText()));
+    return ids;
+  }
+
+  private static String git(Path dir, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("git"));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("git %s: %s", String.join(" ", args), out).isZero();
+    return out;
+  }
+
+  @Test
   void aFailingCommandIsRecordedWithItsStderrTailAndNoSecret() throws Exception {
     Path work = Files.createDirectories(dir.resolve("run-fail"));
     Path script = work.resolve("train.sh");

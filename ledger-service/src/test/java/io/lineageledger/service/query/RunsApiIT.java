@@ -209,6 +209,16 @@ class RunsApiIT {
     HttpResponse<String> noName = get("/api/v1/runs/r-metrics/metrics");
     assertThat(noName.statusCode()).isEqualTo(400);
     assertThat(get("/api/v1/runs/no-such-run/state?step=3").statusCode()).isEqualTo(404);
+
+    HttpResponse<String> unknownNode = get("/api/v1/lineage/dataset:never-seen@v9");
+    assertThat(unknownNode.statusCode()).isEqualTo(404);
+    assertThat(unknownNode.body()).contains("dataset:never-seen@v9");
+    HttpResponse<String> notANode = get("/api/v1/lineage/widget:7");
+    assertThat(notANode.statusCode()).isEqualTo(400);
+    assertThat(notANode.body()).contains("'widget:7' is not a node id", "model:NAME/VERSION");
+    assertThat(get("/api/v1/lineage/model:charlm").body()).contains("a model node names a version");
+    assertThat(get("/api/v1/lineage/run:r-metrics?direction=sideways").body()).contains("?direction= must be upstream, downstream or both");
+    assertThat(get("/api/v1/lineage/run:r-metrics?depth=101").statusCode()).isEqualTo(400);
   }
 
   @Test
@@ -289,6 +299,11 @@ class RunsApiIT {
       before.put(id, json("/api/v1/runs/" + id));
     }
     JsonNode lossBefore = json("/api/v1/runs/r-rebuild/metrics?name=loss");
+    // The global lineage store follows the edges topic a moment behind the run-state store.
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+        assertThat(json("/api/v1/lineage/run:r-rebuild?direction=both&depth=5").get("nodes").findValuesAsText("id")).contains(
+            "code:git@example.com:lab/charlm@abc123", "config:sha256:cfg1", "dataset:corpus.train@v1", "checkpoint:sha256:ck40", "eval:r-rebuild-eval"));
+    JsonNode lineageBefore = json("/api/v1/lineage/run:r-rebuild?direction=both&depth=5");
 
     String printed = cli("rebuild");
     assertThat(printed).containsPattern("Rebuilt every projection from [\\d,]+ events in");
@@ -303,6 +318,7 @@ class RunsApiIT {
     }
     assertThat(after).isEqualTo(before);
     assertThat(json("/api/v1/runs/r-rebuild/metrics?name=loss")).isEqualTo(lossBefore);
+    assertThat(json("/api/v1/lineage/run:r-rebuild?direction=both&depth=5")).isEqualTo(lineageBefore);
     assertThat(java.nio.file.Files.readString(dir.resolve("streams/application-id")).trim())
         .as("a restart serves from the rebuilt stores").isEqualTo(status.get("application_id").asText());
   }
