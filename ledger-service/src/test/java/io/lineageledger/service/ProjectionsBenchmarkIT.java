@@ -33,4 +33,21 @@ class ProjectionsBenchmarkIT {
     assertThat(r.get("latency_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(r.get("latency_p99_ms").asDouble());
     assertThat(r.get("latency_p99_ms").asDouble()).isLessThanOrEqualTo(r.get("latency_max_ms").asDouble());
   }
+
+  @Test
+  void lineageBenchmarkWalksTheStoreAndMemoryAlikeAndReportsRatios() throws Exception {
+    StringWriter out = new StringWriter();
+    var cli = LedgerCli.commandLine();
+    cli.setOut(new PrintWriter(out));
+    int exit = cli.execute("bench", "lineage", "--nodes", "20000", "--generations", "25", "--queries", "200", "--output", "json");
+    assertThat(exit).as(out.toString()).isZero();
+    JsonNode r = new ObjectMapper().readTree(out.toString());
+    assertThat(r.get("nodes").asLong()).isEqualTo(20000);
+    assertThat(r.get("edges").asLong()).isGreaterThan(24 * 800).isLessThan(2 * 24 * 800);
+    assertThat(r.get("queries").asInt()).isEqualTo(200);
+    // Depth 20 from the last of 25 generations reaches at least the 21 nodes of its own column.
+    assertThat(r.get("mean_nodes_reached").asDouble()).isGreaterThanOrEqualTo(21);
+    assertThat(r.get("store_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(r.get("store_p99_ms").asDouble());
+    assertThat(r.get("store_over_memory_p99").asDouble()).isEqualTo(r.get("store_p99_ms").asDouble() / r.get("memory_p99_ms").asDouble());
+  }
 }

@@ -28,7 +28,10 @@ import org.apache.kafka.streams.state.Stores;
  * The lineage projection: the edges each event states ({@link LineageFacts}) are written to a
  * compacted edges topic (key: the relation, so a relation stated twice is one record), and every
  * instance keeps all of them in the global store {@value #STORE}, indexed both ways, so any
- * instance answers any lineage query without forwarding it. Of two statements of a relation the
+ * instance answers any lineage query without forwarding it. Upstream, the usual question, is one
+ * point read per node: {@code A<sep>from} holds every edge out of {@code from} (a node comes from
+ * few things); downstream is a prefix scan of {@code D<sep>to<sep>relation}, as a popular dataset
+ * may feed thousands of runs. Of two statements of a relation the
  * store keeps {@link LineageEdge#first}, so rebuilds agree whatever order partitions arrive in.
  */
 public final class LineageProjection {
@@ -45,6 +48,11 @@ public final class LineageProjection {
   public static void addTo(Topology topology, String parent, String edgesTopic) {
     topology.addProcessor(NODE, Facts::new, parent);
     topology.addSink(SINK, edgesTopic, new StringSerializer(), new ByteArraySerializer(), NODE);
+    addStore(topology, edgesTopic);
+  }
+
+  /** Adds only the global store {@value #STORE} fed by {@code edgesTopic}: for instances that answer lineage queries. */
+  public static void addStore(Topology topology, String edgesTopic) {
     topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.ByteArray())
             .withLoggingDisabled(), // the edges topic is its changelog
         GLOBAL_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), edgesTopic, GLOBAL_NODE, Index::new);
@@ -55,7 +63,7 @@ public final class LineageProjection {
     return new LineageGraph.EdgeSource() {
       @Override
       public List<LineageEdge> upstreamOf(String node) {
-        return scan(store, "U" + SEP + node + SEP);
+        return decodeList(store.get("A" + SEP + node));
       }
 
       @Override
@@ -90,6 +98,45 @@ public final class LineageProjection {
     return bytes.toByteArray();
   }
 
+  /** The edges out of one node, sorted by relation: format 2, a count, then each edge as {@link #encode} writes it. */
+  static byte[] encodeList(List<LineageEdge> edges) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + 128 * edges.size());
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(2);
+      out.writeInt(edges.size());
+      for (LineageEdge e : edges) {
+        byte[] one = encode(e);
+        out.writeInt(one.length);
+        out.write(one);
+      }
+    } catch (IOException x) {
+      throw new UncheckedIOException(x);
+    }
+    return bytes.toByteArray();
+  }
+
+  static List<LineageEdge> decodeList(byte[] bytes) {
+    if (bytes == null) {
+      return new ArrayList<>();
+    }
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      byte format = in.readByte();
+      if (format != 2) {
+        throw new IllegalArgumentException("lineage edge list in format " + format + "; this version reads format 2");
+      }
+      int n = in.readInt();
+      List<LineageEdge> edges = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        byte[] one = new byte[in.readInt()];
+        in.readFully(one);
+        edges.add(decode(one));
+      }
+      return edges;
+    } catch (IOException x) {
+      throw new IllegalArgumentException("cannot read a lineage edge list: " + x, x);
+    }
+  }
+
   public static LineageEdge decode(byte[] bytes) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       byte format = in.readByte();
@@ -119,7 +166,7 @@ public final class LineageProjection {
     }
   }
 
-  /** Keeps each relation under both of its nodes: {@code U<sep>from<sep>relation} and {@code D<sep>to<sep>relation}. */
+  /** Keeps each relation under both of its nodes: in the list {@code A<sep>from} and as {@code D<sep>to<sep>relation}. */
   private static final class Index implements Processor<String, byte[], Void, Void> {
     private KeyValueStore<String, byte[]> store;
 
@@ -134,14 +181,22 @@ public final class LineageProjection {
         return;
       }
       LineageEdge e = decode(record.value());
-      String up = "U" + SEP + e.from() + SEP + e.relation();
-      byte[] existing = store.get(up);
-      if (existing != null && LineageEdge.first(decode(existing), e) != e) {
-        return; // an earlier statement of this relation is kept
+      String up = "A" + SEP + e.from();
+      List<LineageEdge> out = decodeList(store.get(up));
+      int at = 0;
+      while (at < out.size() && out.get(at).relation().compareTo(e.relation()) < 0) {
+        at++;
       }
-      byte[] bytes = encode(e);
-      store.put(up, bytes);
-      store.put("D" + SEP + e.to() + SEP + e.relation(), bytes);
+      if (at < out.size() && out.get(at).relation().equals(e.relation())) {
+        if (LineageEdge.first(out.get(at), e) != e || out.get(at).equals(e)) {
+          return; // an earlier statement of this relation is kept
+        }
+        out.set(at, e);
+      } else {
+        out.add(at, e);
+      }
+      store.put(up, encodeList(out));
+      store.put("D" + SEP + e.to() + SEP + e.relation(), encode(e));
     }
   }
 }
