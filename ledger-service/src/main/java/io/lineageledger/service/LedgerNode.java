@@ -13,6 +13,7 @@ import io.lineageledger.service.api.RebuildResource;
 import io.lineageledger.service.api.RunsResource;
 import io.lineageledger.service.query.LineageQueries;
 import io.lineageledger.service.query.Projections;
+import io.lineageledger.service.query.Routing;
 import io.lineageledger.service.query.RunHistory;
 import io.lineageledger.service.query.RunQueries;
 import io.lineageledger.service.registry.KafkaSchemaStore;
@@ -119,7 +120,7 @@ public final class LedgerNode implements AutoCloseable {
       projections = new Projections(settings.dataDir().resolve("streams"), bootstrapServers, settings.host() + ":" + httpPort,
           envelopes, admin, Map.of()).start();
       started.push(projections);
-      resources.add(new RunsResource(new RunQueries(projections, new RunHistory(bootstrapServers, envelopes))));
+      resources.add(new RunsResource(new RunQueries(projections, new RunHistory(bootstrapServers, envelopes)), new Routing(projections)));
       resources.add(new RebuildResource(projections));
       resources.add(new LineageResource(new LineageQueries(projections)));
     }

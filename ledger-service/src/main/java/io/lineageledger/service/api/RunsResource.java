@@ -3,36 +3,112 @@ package io.lineageledger.service.api;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.lineageledger.projections.run.RunState;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lineageledger.service.query.Routing;
 import io.lineageledger.service.query.RunQueries;
 import io.lineageledger.service.query.RunStateJson;
+import io.lineageledger.service.query.StoreUnavailableException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code /api/v1/runs}: the runs, a run's live state, its state rebuilt from the log as of a
  * step or a time, and its metric history (downsampled with {@code ?points=}).
+ *
+ * <p>With several instances, a run's live state and metrics are answered by the instance that
+ * owns its partition (others forward the request there); the list asks every instance for its
+ * part and says which parts are missing. Replays read the log and are answered anywhere.
  */
 public final class RunsResource implements LedgerHttpApi.Resource {
   private final RunQueries runs;
+  private final Routing routing;
+  private final Forwarder forwarder;
 
-  public RunsResource(RunQueries runs) {
+  public RunsResource(RunQueries runs, Routing routing) {
     this.runs = runs;
+    this.routing = routing;
+    this.forwarder = new Forwarder(routing.self());
   }
 
   @Override
   public void routes(Javalin app) {
     app.get("/api/v1/runs", this::list);
-    app.get("/api/v1/runs/{id}", ctx -> ctx.json(RunStateJson.of(runs.state(ctx.pathParam("id")))));
+    app.get("/api/v1/runs/{id}", ctx -> {
+      if (!forwarded(ctx)) {
+        ctx.json(RunStateJson.of(runs.state(ctx.pathParam("id"))));
+      }
+    });
     app.get("/api/v1/runs/{id}/state", this::state);
-    app.get("/api/v1/runs/{id}/metrics", this::metrics);
+    app.get("/api/v1/runs/{id}/metrics", ctx -> {
+      if (!forwarded(ctx)) {
+        metrics(ctx);
+      }
+    });
   }
 
-  private void list(Context ctx) {
-    List<Map<String, Object>> list = runs.runs().stream().map(RunStateJson::summary).toList();
-    ctx.json(Map.of("runs", list));
+  /** True when another instance owns the run and has answered {@code ctx}. */
+  private boolean forwarded(Context ctx) {
+    Optional<String> owner = routing.ownerOfRun(ctx.pathParam("id"));
+    if (owner.isEmpty()) {
+      return false;
+    }
+    if (Forwarder.wasForwarded(ctx)) {
+      throw new StoreUnavailableException("instance " + ctx.header(Forwarder.HEADER) + " sent run '" + ctx.pathParam("id")
+          + "' here, but " + owner.get() + " owns it: the instances are rebalancing", null);
+    }
+    forwarder.proxy(ctx, owner.get());
+    return true;
+  }
+
+  private void list(Context ctx) throws Exception {
+    List<Map<String, Object>> local = runs.runs().stream().map(RunStateJson::summary).toList();
+    if (Forwarder.wasForwarded(ctx)) {
+      ctx.json(Map.of("runs", local));
+      return;
+    }
+    Routing.Parts parts = routing.parts();
+    Map<String, CompletableFuture<JsonNode>> asked = new LinkedHashMap<>();
+    for (String other : parts.others()) {
+      asked.put(other, forwarder.get(other, "/api/v1/runs"));
+    }
+    List<Object> all = new ArrayList<>(local);
+    List<String> answered = new ArrayList<>();
+    List<Map<String, String>> missing = new ArrayList<>();
+    if (routing.self() != null) {
+      answered.add(routing.self());
+    }
+    for (Map.Entry<String, CompletableFuture<JsonNode>> e : asked.entrySet()) {
+      try {
+        e.getValue().get(30, TimeUnit.SECONDS).get("runs").forEach(all::add);
+        answered.add(e.getKey());
+      } catch (Exception x) {
+        missing.add(Map.of("instance", e.getKey(), "reason", String.valueOf(x.getCause() == null ? x : x.getCause())));
+      }
+    }
+    all.sort(Comparator.comparing(RunsResource::runId));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("runs", all);
+    body.put("complete", missing.isEmpty() && parts.unowned().isEmpty());
+    body.put("instances", answered);
+    if (!missing.isEmpty()) {
+      body.put("missing_instances", missing);
+    }
+    if (!parts.unowned().isEmpty()) {
+      body.put("unowned_partitions", parts.unowned());
+    }
+    ctx.json(body);
+  }
+
+  private static String runId(Object summary) {
+    return summary instanceof JsonNode j ? j.path("run_id").asText() : String.valueOf(((Map<?, ?>) summary).get("run_id"));
   }
 
   private void state(Context ctx) {

@@ -36,6 +36,15 @@ public final class RunsCommand implements Callable<Integer> {
       t.print(out);
     }
     out.flush();
+    if (!body.path("complete").asBoolean(true)) {
+      PrintWriter err = spec.commandLine().getErr();
+      body.path("missing_instances").forEach(m -> err.println("warning: instance " + m.path("instance").asText()
+          + " did not answer (" + m.path("reason").asText() + "); its runs are missing"));
+      if (body.has("unowned_partitions")) {
+        err.println("warning: no instance holds partitions " + body.get("unowned_partitions") + " right now (rebalancing); their runs are missing");
+      }
+      err.flush();
+    }
     return 0;
   }
 

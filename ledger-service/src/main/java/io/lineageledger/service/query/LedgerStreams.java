@@ -64,7 +64,7 @@ public final class LedgerStreams implements AutoCloseable {
     return applicationId;
   }
 
-  KafkaStreams streams() {
+  public KafkaStreams streams() {
     return streams;
   }
 

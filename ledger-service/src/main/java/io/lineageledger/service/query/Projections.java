@@ -47,6 +47,7 @@ public final class Projections implements AutoCloseable {
   private final Map<String, ?> overrides;
   private volatile LedgerStreams current;
   private volatile RebuildStatus rebuild;
+  private volatile int eventPartitions;
   private Thread rebuilder; // guarded by this
 
   /** Where a rebuild stands. {@code total} counts the events in the log when it began. */
@@ -70,6 +71,24 @@ public final class Projections implements AutoCloseable {
   public Projections start() {
     current = open(applicationId()).start();
     return this;
+  }
+
+  /** This instance's {@code host:port} for interactive queries ({@code application.server}), or null. */
+  public String applicationServer() {
+    return applicationServer;
+  }
+
+  /** How many partitions the events topic has (read once). */
+  public int eventPartitions() {
+    if (eventPartitions == 0) {
+      try {
+        eventPartitions = admin.describeTopics(List.of(LedgerTopics.EVENTS)).allTopicNames().get(30, TimeUnit.SECONDS)
+            .get(LedgerTopics.EVENTS).partitions().size();
+      } catch (Exception e) {
+        throw new StoreUnavailableException("cannot describe " + LedgerTopics.EVENTS + ": " + e.getMessage(), e);
+      }
+    }
+    return eventPartitions;
   }
 
   /** The projections queries are answered from now. */
