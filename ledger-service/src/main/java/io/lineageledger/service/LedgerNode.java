@@ -12,6 +12,8 @@ import io.lineageledger.service.api.LineageResource;
 import io.lineageledger.service.api.RebuildResource;
 import io.lineageledger.service.api.RunsResource;
 import io.lineageledger.service.query.LineageQueries;
+import io.lineageledger.producers.LedgerClient;
+import io.lineageledger.service.api.EventsResource;
 import io.lineageledger.service.query.Projections;
 import io.lineageledger.service.query.Routing;
 import io.lineageledger.service.query.RunHistory;
@@ -115,6 +117,10 @@ public final class LedgerNode implements AutoCloseable {
     // The API's port is fixed before the projections start: it is this instance's address for queries.
     int httpPort = settings.httpPort() == 0 ? FreePorts.next() : settings.httpPort();
     List<LedgerHttpApi.Resource> resources = new ArrayList<>();
+    LedgerClient ingest = LedgerClient.builder().bootstrapServers(bootstrapServers).schemaRegistry(registryClient)
+        .producerIdentity("ledger-service@" + settings.host() + ":" + httpPort, "ledger-service", "1").build();
+    started.push(ingest);
+    resources.add(new EventsResource(ingest));
     if (settings.projections()) {
       LedgerAvroDeserializer<EventEnvelope> envelopes = new LedgerAvroDeserializer<>(registryClient, EventEnvelope.class);
       projections = new Projections(settings.dataDir().resolve("streams"), bootstrapServers, settings.host() + ":" + httpPort,

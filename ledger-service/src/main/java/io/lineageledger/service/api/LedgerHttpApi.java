@@ -38,6 +38,7 @@ public final class LedgerHttpApi implements AutoCloseable {
     this.app = Javalin.create(config -> {
       config.showJavalinBanner = false;
       config.useVirtualThreads = false;
+      config.http.maxRequestSize = 32L << 20; // POST /api/v1/events takes up to 10,000 events
     });
     app.get("/api/v1/health", this::health);
     resources.forEach(r -> r.routes(app));

@@ -197,6 +197,49 @@ class RunsApiIT {
     assertThat(json("/api/v1/runs").get("runs").findValuesAsText("run_id")).contains("r-metrics");
   }
 
+  HttpResponse<String> post(String path, String contentType, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(node.apiUrl() + path)).timeout(Duration.ofSeconds(60))
+        .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void eventsPostedOverHttpArePublishedItemByItemAndBadItemsAreNamed() throws Exception {
+    String array = "[{\"type\":\"run_started\",\"run_id\":\"r-http\",\"experiment\":\"http\",\"event_id\":\"http-1\","
+        + "\"code\":{\"commit\":\"abc\",\"dirty\":false},\"environment\":{\"os\":\"linux\",\"host\":\"h\",\"hardware\":{\"cpu\":\"x86\",\"cpu_count\":2}}},"
+        + "{\"type\":\"step_summary\",\"run_id\":\"r-http\",\"loss\":2.5},"
+        + "{\"type\":\"step_summary\",\"run_id\":\"r-http\",\"step\":1,\"loss\":2.5,\"event_id\":\"http-2\"},"
+        + "{\"type\":\"teleport\",\"run_id\":\"r-http\"}]";
+    HttpResponse<String> r = post("/api/v1/events", "application/json", array);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(207);
+    JsonNode body = JSON.readTree(r.body());
+    assertThat(body.get("published").asInt()).as(r.body()).isEqualTo(2);
+    assertThat(body.get("rejected").asInt()).isEqualTo(2);
+    JsonNode items = body.get("items");
+    assertThat(items.get(0).get("status").asText()).isEqualTo("published");
+    assertThat(items.get(0).get("event_id").asText()).isEqualTo("http-1");
+    assertThat(items.get(1).get("status").asText()).isEqualTo("rejected");
+    assertThat(items.get(1).get("error").asText()).contains("step");
+    assertThat(items.get(2).get("offset").asLong()).isNotNegative();
+    assertThat(items.get(3).get("error").asText()).contains("teleport");
+
+    // NDJSON, with one event already sent: all published, the repeat counted once by the projections.
+    String ndjson = "{\"type\":\"step_summary\",\"run_id\":\"r-http\",\"step\":1,\"loss\":2.5,\"event_id\":\"http-2\"}\n\n"
+        + "{\"type\":\"step_summary\",\"run_id\":\"r-http\",\"step\":2,\"loss\":2.4}\n";
+    HttpResponse<String> again = post("/api/v1/events", "application/x-ndjson", ndjson);
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    assertThat(JSON.readTree(again.body()).get("published").asInt()).isEqualTo(2);
+    JsonNode state = liveAfter("r-http", 3);
+    assertThat(state.get("latest_step").asLong()).isEqualTo(2);
+
+    HttpResponse<String> none = post("/api/v1/events", "application/json", "[{\"type\":\"step_summary\"}]");
+    assertThat(none.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(none.body()).get("items").get(0).get("status").asText()).isEqualTo("rejected");
+    HttpResponse<String> empty = post("/api/v1/events", "application/json", "  ");
+    assertThat(empty.statusCode()).isEqualTo(400);
+    assertThat(empty.body()).contains("no events");
+    assertThat(post("/api/v1/events", "application/json", "[{\"type\": ").body()).contains("not a JSON array");
+  }
+
   @Test
   void badQueriesGetTypedJsonErrors() throws Exception {
     HttpResponse<String> missing = get("/api/v1/runs/no-such-run");
