@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 
 namespace lt {
 
@@ -179,5 +180,215 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
   out_.append(json.data(), json.size());
   return *this;
 }
+
+const JsonValue* JsonValue::get(std::string_view key) const {
+  for (const auto& f : fields) {
+    if (f.first == key) return &f.second;
+  }
+  return nullptr;
+}
+
+namespace {
+
+class JsonReader {
+ public:
+  explicit JsonReader(std::string_view s) : s_(s) {}
+
+  JsonValue document() {
+    JsonValue v = value(0);
+    space();
+    if (i_ != s_.size()) fail("the end of the document");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& expected) const {
+    throw std::runtime_error("invalid JSON at byte " + std::to_string(i_) + ": expected " + expected);
+  }
+
+  void space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) i_++;
+  }
+
+  bool literal(std::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+
+  JsonValue value(int depth) {
+    if (depth > 64) fail("at most 64 levels of nesting");
+    space();
+    if (i_ >= s_.size()) fail("a value");
+    JsonValue v;
+    char c = s_[i_];
+    if (c == '{') {
+      v.kind = JsonValue::Kind::Object;
+      i_++;
+      space();
+      if (i_ < s_.size() && s_[i_] == '}') {
+        i_++;
+        return v;
+      }
+      while (true) {
+        space();
+        if (i_ >= s_.size() || s_[i_] != '"') fail("a member name in quotes");
+        std::string key = string();
+        space();
+        if (i_ >= s_.size() || s_[i_] != ':') fail("':'");
+        i_++;
+        v.fields.emplace_back(std::move(key), value(depth + 1));
+        space();
+        if (i_ < s_.size() && s_[i_] == ',') {
+          i_++;
+          continue;
+        }
+        if (i_ < s_.size() && s_[i_] == '}') {
+          i_++;
+          return v;
+        }
+        fail("',' or '}'");
+      }
+    }
+    if (c == '[') {
+      v.kind = JsonValue::Kind::Array;
+      i_++;
+      space();
+      if (i_ < s_.size() && s_[i_] == ']') {
+        i_++;
+        return v;
+      }
+      while (true) {
+        v.items.push_back(value(depth + 1));
+        space();
+        if (i_ < s_.size() && s_[i_] == ',') {
+          i_++;
+          continue;
+        }
+        if (i_ < s_.size() && s_[i_] == ']') {
+          i_++;
+          return v;
+        }
+        fail("',' or ']'");
+      }
+    }
+    if (c == '"') {
+      v.kind = JsonValue::Kind::String;
+      v.text = string();
+      return v;
+    }
+    if (literal("true")) {
+      v.kind = JsonValue::Kind::Bool;
+      v.boolean = true;
+      return v;
+    }
+    if (literal("false")) {
+      v.kind = JsonValue::Kind::Bool;
+      return v;
+    }
+    if (literal("null")) return v;
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      std::size_t start = i_;
+      if (s_[i_] == '-') i_++;
+      auto digits = [&] {
+        std::size_t d = i_;
+        while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') i_++;
+        if (i_ == d) fail("a digit");
+      };
+      digits();
+      if (i_ < s_.size() && s_[i_] == '.') {
+        i_++;
+        digits();
+      }
+      if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+        i_++;
+        if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) i_++;
+        digits();
+      }
+      v.kind = JsonValue::Kind::Number;
+      v.text = std::string(s_.substr(start, i_ - start));
+      return v;
+    }
+    fail("a value");
+  }
+
+  static void put_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  std::uint32_t hex4() {
+    if (i_ + 4 > s_.size()) fail("four hex digits");
+    std::uint32_t cp = 0;
+    for (int k = 0; k < 4; k++) {
+      char h = s_[i_++];
+      cp <<= 4;
+      if (h >= '0' && h <= '9') cp |= h - '0';
+      else if (h >= 'a' && h <= 'f') cp |= h - 'a' + 10;
+      else if (h >= 'A' && h <= 'F') cp |= h - 'A' + 10;
+      else fail("a hex digit");
+    }
+    return cp;
+  }
+
+  std::string string() {
+    i_++;  // the opening quote
+    std::string out;
+    while (true) {
+      if (i_ >= s_.size()) fail("a closing quote");
+      char c = s_[i_++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) fail("no control character inside a string");
+      if (c != '\\') {
+        out.push_back(c);
+        continue;
+      }
+      if (i_ >= s_.size()) fail("an escape");
+      char e = s_[i_++];
+      switch (e) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '/': out.push_back('/'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          std::uint32_t cp = hex4();
+          if (cp >= 0xD800 && cp < 0xDC00 && s_.substr(i_, 2) == "\\u") {
+            i_ += 2;
+            std::uint32_t lo = hex4();
+            if (lo < 0xDC00 || lo > 0xDFFF) fail("a low surrogate");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          }
+          put_utf8(out, cp);
+          break;
+        }
+        default: fail("a valid escape");
+      }
+    }
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+}  // namespace
+
+JsonValue parse_json(std::string_view text) { return JsonReader(text).document(); }
 
 }  // namespace lt

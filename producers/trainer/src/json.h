@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace lt {
@@ -56,5 +57,23 @@ class JsonWriter {
   std::vector<bool> need_comma_;
   bool after_key_ = false;
 };
+
+// A parsed JSON value, for reading small documents such as a resume manifest. Numbers keep
+// their text (`text`) so that integers of any size read back exactly.
+struct JsonValue {
+  enum class Kind { Null, Bool, Number, String, Array, Object };
+  Kind kind = Kind::Null;
+  bool boolean = false;
+  std::string text;  // a string's value, or a number as written
+  std::vector<JsonValue> items;
+  std::vector<std::pair<std::string, JsonValue>> fields;
+
+  // The member named key of an object, or nullptr.
+  const JsonValue* get(std::string_view key) const;
+};
+
+// Parses one JSON document (RFC 8259). Throws std::runtime_error naming the byte offset and
+// what was expected there.
+JsonValue parse_json(std::string_view text);
 
 }  // namespace lt

@@ -18,6 +18,7 @@
 #include "data.h"
 #include "events.h"
 #include "json.h"
+#include "manifest.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -203,7 +204,36 @@ std::string fmt(const char* f, double x) {
 
 int run(int argc, char** argv) {
   const std::string default_corpus = LEDGER_TRAINER_DEFAULT_CORPUS;
-  Options o = parse_options(argc, argv, default_corpus);
+  // --resume-manifest FILE: the run's own flags and --resume CKPT from the manifest, then the
+  // command line's (which win).
+  std::vector<std::string> args = {argc > 0 ? argv[0] : "lineage-trainer"};
+  std::string manifest_path;
+  bool resume_given = false;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--resume-manifest") {
+      if (i + 1 >= argc) throw UsageError("--resume-manifest needs a file");
+      manifest_path = argv[++i];
+    } else if (a.rfind("--resume-manifest=", 0) == 0) {
+      manifest_path = a.substr(std::string("--resume-manifest=").size());
+    } else {
+      resume_given |= a == "--resume" || a.rfind("--resume=", 0) == 0;
+      args.push_back(a);
+    }
+  }
+  ResumeManifest manifest;
+  if (!manifest_path.empty()) {
+    if (resume_given) throw UsageError("give either --resume CKPT or --resume-manifest FILE, not both");
+    manifest = read_resume_manifest(manifest_path);
+    args.insert(args.begin() + 1, manifest.args.begin(), manifest.args.end());
+  }
+  std::vector<char*> argv2;
+  for (auto& a : args) argv2.push_back(a.data());
+  Options o = parse_options(static_cast<int>(argv2.size()), argv2.data(), default_corpus);
+  if (!manifest_path.empty()) {
+    log("resume manifest %s: run %s to step %llu from checkpoint %s", manifest_path.c_str(), manifest.run_id.c_str(),
+        static_cast<unsigned long long>(manifest.to_step), manifest.checkpoint_digest.c_str());
+  }
   if (o.help) {
     std::fputs(usage_text(default_corpus).c_str(), stdout);
     return 0;
@@ -275,6 +305,14 @@ int run(int argc, char** argv) {
   dopt.min_line_chars = o.min_line_chars;
   dopt.max_line_chars = o.max_line_chars;
   PipelineResult data = run_pipeline(dopt, events, kCodeVersion);
+  if (!manifest.train_digest.empty() && manifest.train_digest != data.train.digest) {
+    throw UsageError("--resume-manifest: the train split here is " + data.train.digest + ", run " + manifest.run_id +
+                     " trained on " + manifest.train_digest + " (a different corpus, data seed or filter)");
+  }
+  if (!manifest.validation_digest.empty() && manifest.validation_digest != data.validation.digest) {
+    throw UsageError("--resume-manifest: the validation split here is " + data.validation.digest + ", run " +
+                     manifest.run_id + " used " + manifest.validation_digest);
+  }
   events.emit("dataset_bound", [&](JsonWriter& w) {
     w.field("role", "train");
     w.key("dataset");

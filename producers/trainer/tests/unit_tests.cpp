@@ -107,6 +107,29 @@ void test_json() {
   for (double d : {0.1, 2.5e-300, 1.7976931348623157e308, 123456789.0, -0.75, 3.0e-3}) {
     CHECK(std::strtod(lt::json_number(d).c_str(), nullptr) == d);
   }
+
+  // The reader takes back what the writer wrote.
+  lt::JsonValue back = lt::parse_json(w.str());
+  CHECK(back.kind == lt::JsonValue::Kind::Object);
+  CHECK_EQ(back.get("s")->text, std::string("q\"b\\n\nt\tc\x01z\x7f"));
+  CHECK_EQ(back.get("u")->text, std::string("caf\xc3\xa9"));
+  CHECK_EQ(back.get("lr")->text, std::string("0.003"));
+  CHECK_EQ(back.get("big")->text, std::string("18446744073709551615"));
+  CHECK(back.get("t")->boolean);
+  CHECK(back.get("n")->kind == lt::JsonValue::Kind::Null);
+  CHECK_EQ(back.get("a")->items.size(), std::size_t(4));
+  CHECK_EQ(back.get("o")->get("k")->text, std::string("2"));
+  CHECK(back.get("missing") == nullptr);
+  CHECK_EQ(lt::parse_json(" \"\\ud83d\\ude00 \\u00e9\" ").text, std::string("\xf0\x9f\x98\x80 \xc3\xa9"));
+  for (const char* bad : {"", "{", "{\"a\" 1}", "[1,]", "01x", "\"open", "{\"a\":1} 2", "tru", "[\"\x01\"]"}) {
+    bool threw = false;
+    try {
+      lt::parse_json(bad);
+    } catch (const std::runtime_error& e) {
+      threw = std::string(e.what()).find("invalid JSON at byte") == 0;
+    }
+    CHECK(threw);
+  }
 }
 
 void test_rng() {

@@ -47,6 +47,13 @@ public final class RunsResource implements LedgerHttpApi.Resource {
       }
     });
     app.get("/api/v1/runs/{id}/state", this::state);
+    app.get("/api/v1/runs/{id}/manifest", ctx -> {
+      String step = ctx.queryParam("step");
+      if (step == null) {
+        throw new IllegalArgumentException("?step= is required: the step to resume at (the last complete checkpoint at or before it is used)");
+      }
+      ctx.json(runs.resumeManifest(ctx.pathParam("id"), parseStep(step)));
+    });
     app.get("/api/v1/runs/{id}/metrics", ctx -> {
       if (!forwarded(ctx)) {
         metrics(ctx);

@@ -1,12 +1,14 @@
 package io.lineageledger.service.query;
 
 import io.lineageledger.events.EventEnvelope;
+import io.lineageledger.events.RunStarted;
 import io.lineageledger.projections.run.MetricChunk;
 import io.lineageledger.projections.run.RunState;
 import io.lineageledger.projections.run.RunStateCodec;
 import io.lineageledger.projections.run.RunStateProjection;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
@@ -62,6 +64,70 @@ public final class RunQueries {
     }
     return RunState.replay(runId, events);
   }
+
+  /**
+   * What resuming the run at step {@code step} needs, as {@code ledger replay RUN --to-step N}
+   * prints it and the reference trainer's {@code --resume-manifest} reads it (format
+   * {@code lineage-ledger/resume/1}): the configuration in force at that step, the datasets
+   * bound with their digests, the seeds, the code, and the last complete checkpoint at or
+   * before the step. Rebuilt from the log, so any instance answers.
+   */
+  public Map<String, Object> resumeManifest(String runId, long step) {
+    RunState s = replay(runId, step, null);
+    RunState.Checkpoint checkpoint = null;
+    for (RunState.Checkpoint c : s.checkpoints()) {
+      if (c.complete() && c.step() <= step && (checkpoint == null || c.step() >= checkpoint.step())) {
+        checkpoint = c;
+      }
+    }
+    if (checkpoint == null) {
+      throw new NotFoundException("run '" + runId + "' has no complete checkpoint at or before step " + step
+          + (s.checkpoints().isEmpty() ? " (it recorded none by then)" : " (the first is at step " + s.checkpoints().get(0).step() + ")"));
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("manifest", "lineage-ledger/resume/1");
+    m.put("run_id", runId);
+    m.put("to_step", step);
+    Map<String, Object> ck = new LinkedHashMap<>();
+    ck.put("step", checkpoint.step());
+    ck.put("uri", checkpoint.uri());
+    ck.put("digest", checkpoint.digest());
+    ck.put("size_bytes", checkpoint.sizeBytes());
+    m.put("checkpoint", ck);
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("digest", s.configDigest());
+    Map<String, Object> params = new java.util.TreeMap<>();
+    s.config().forEach((k, v) -> params.put(k, jsonValue(v)));
+    config.put("params", params);
+    m.put("config", config);
+    List<Object> datasets = new ArrayList<>();
+    for (RunState.BoundDataset d : s.datasets()) {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("role", d.role());
+      v.put("name", d.name());
+      v.put("version", d.version());
+      v.put("digest", d.digest());
+      datasets.add(v);
+    }
+    m.put("datasets", datasets);
+    RunStarted started = s.started();
+    m.put("seeds", started == null ? Map.of() : new java.util.TreeMap<>(started.getSeeds()));
+    m.put("code", started == null ? null : RunStateJson.avro(started.getCode()));
+    m.put("determinism", started == null ? Map.of() : new java.util.TreeMap<>(started.getDeterminismFlags()));
+    m.put("command_line", started == null ? List.of() : started.getCommandLine());
+    return m;
+  }
+
+  /** A config value as the JSON it was written as (a number stays a number), or the text itself. */
+  private static Object jsonValue(String text) {
+    try {
+      return MAPPER.readTree(text);
+    } catch (java.io.IOException e) {
+      return text;
+    }
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper MAPPER = new com.fasterxml.jackson.databind.ObjectMapper();
 
   /** One point of a metric's history; a downsampled point also carries its bucket's min, max and size. */
   public record MetricPoint(long step, double value, double min, double max, int count) {}

@@ -192,6 +192,69 @@ class TrainerIT {
     assertThat(lineage(modelNode, "--upstream", "--output", "mermaid")).startsWith("graph BT").contains("-->|WAS_DERIVED_FROM|");
   }
 
+  @Test
+  void aReplayManifestResumesTheTrainerToTheSameWeightsAsTheRecordedRun() throws Exception {
+    Path work = Files.createDirectories(dir.resolve("run-replay"));
+    LedgerCliProcess.Result r = LedgerCliProcess.run(work, cluster.env(), "run", "run", "--run-id", "replay-1",
+        "--", trainer.toString(), "--steps", "300", "--seed", "5", "--lr", "0.004", "--out", work.resolve("out").toString());
+    assertThat(r.exitCode()).as("ledger run; stderr:%n%s", r.stderr()).isZero();
+    CheckpointSaved last = EventLog.readAll(cluster.bootstrapServers(), cluster.registryUrl()).stream()
+        .filter(e -> e.event().getSubject().equals("run:replay-1") && e.event().getPayload() instanceof CheckpointSaved)
+        .map(e -> (CheckpointSaved) e.event().getPayload()).reduce((a, b) -> b).orElseThrow();
+    assertThat(last.getStep()).isEqualTo(300);
+
+    String json = cli("replay", "replay-1", "--to-step", "250", "--output", "json");
+    JsonNode manifest = JSON.readTree(json);
+    assertThat(manifest.get("manifest").asText()).isEqualTo("lineage-ledger/resume/1");
+    assertThat(manifest.at("/checkpoint/step").asLong()).isEqualTo(200);
+    assertThat(manifest.at("/config/params/optimizer.lr").asDouble()).isEqualTo(0.004);
+    assertThat(manifest.at("/config/params/steps").asLong()).isEqualTo(300);
+    assertThat(manifest.get("seeds").get("seed").asLong()).isEqualTo(5);
+    assertThat(manifest.get("datasets")).hasSize(2);
+    Path file = work.resolve("manifest.json");
+    Files.writeString(file, json);
+
+    // The trainer takes the run's configuration, data digests and checkpoint from the manifest.
+    JsonNode resumed = train(dir.resolve("replay-resumed"), "--resume-manifest", file.toString());
+    assertThat(resumed.get("digest").asText()).isEqualTo(last.getDigest());
+    assertThat(Files.readString(dir.resolve("replay-resumed").resolve("trainer.err"))).contains("resume manifest", "run replay-1 to step 250");
+
+    String table = cli("replay", "replay-1", "--to-step", "250");
+    assertThat(table).contains("step 200", "optimizer.lr", "--resume-manifest");
+    assertThat(cliError("replay", "replay-1", "--to-step", "50")).contains("no complete checkpoint at or before step 50");
+
+    // A checkpoint file that no longer has the recorded digest is refused, naming both digests.
+    Files.writeString(file, json.replace(manifest.at("/checkpoint/digest").asText(), "sha256:" + "0".repeat(64)));
+    Path refused = Files.createDirectories(dir.resolve("replay-refused"));
+    Process p = new ProcessBuilder(trainer.toString(), "--resume-manifest", file.toString(), "--out", refused.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(out).contains("has digest " + manifest.at("/checkpoint/digest").asText(), "the ledger recorded sha256:000");
+  }
+
+  private static String cli(String... args) {
+    return cliRun(true, args);
+  }
+
+  private static String cliError(String... args) {
+    return cliRun(false, args);
+  }
+
+  private static String cliRun(boolean ok, String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    var cli = io.lineageledger.service.cli.LedgerCli.commandLine();
+    cli.setOut(new java.io.PrintWriter(out));
+    cli.setErr(new java.io.PrintWriter(err));
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add(1, "--api-url=" + cluster.apiUrl());
+    int exit = cli.execute(all.toArray(String[]::new));
+    assertThat(exit == 0).as("ledger %s exited %d: %s", String.join(" ", args), exit, err).isEqualTo(ok);
+    return ok ? out.toString() : err.toString();
+  }
+
   private static String lineage(String... args) {
     java.io.StringWriter out = new java.io.StringWriter();
     java.io.StringWriter err = new java.io.StringWriter();
