@@ -3,6 +3,7 @@ package io.lineageledger.service.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.lineageledger.service.query.ConflictException;
 import io.lineageledger.service.query.NotFoundException;
 import io.lineageledger.service.query.StoreUnavailableException;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -44,6 +45,7 @@ public final class LedgerHttpApi implements AutoCloseable {
     resources.forEach(r -> r.routes(app));
     app.exception(NotFoundException.class, (e, ctx) -> error(ctx, 404, "not_found", e.getMessage()));
     app.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, "bad_request", e.getMessage()));
+    app.exception(ConflictException.class, (e, ctx) -> error(ctx, 409, "conflict", e.getMessage()));
     app.exception(StoreUnavailableException.class, (e, ctx) -> {
       ctx.header("Retry-After", "1");
       error(ctx, 503, "unavailable", e.getMessage());

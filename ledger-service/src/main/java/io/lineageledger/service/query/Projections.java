@@ -107,6 +107,14 @@ public final class Projections implements AutoCloseable {
       return rebuild;
     }
     String old = current.applicationId();
+    List<String> others = current.streams().metadataForAllStreamsClients().stream()
+        .map(m -> m.hostInfo().host() + ":" + m.hostInfo().port()).filter(h -> !h.equals(applicationServer)).sorted().toList();
+    if (!others.isEmpty()) {
+      // Retiring the old application deletes its group and internal topics, which the others still use.
+      throw new ConflictException("instances " + others + " also serve " + old + "; a rebuild retires that application's "
+          + "group and internal topics under them. Stop them first, rebuild on this instance, then start them with this "
+          + "instance's " + stateDir.resolve("application-id") + " copied into their data directories");
+    }
     String base = old.replaceFirst("-rebuild-\\d{8}T\\d{6}$", "");
     String next = base + "-rebuild-" + STAMP.format(Instant.now());
     Map<TopicPartition, Long> target = endOffsets();

@@ -90,6 +90,12 @@ class TwoInstancesIT {
         assertThat(loop.status).isIn(200, 503);
         assertThat(loop.forwarded).isFalse();
 
+        // A rebuild would retire the shared application under the other instance: refused, saying why.
+        HttpResponse<String> rebuild = http.send(HttpRequest.newBuilder(URI.create(a.apiUrl() + "/api/v1/rebuild"))
+            .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(rebuild.statusCode()).isEqualTo(409);
+        assertThat(rebuild.body()).contains("Stop them first", b.apiUrl().substring("http://".length()));
+
         b.close();
         b = null;
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions().untilAsserted(() -> {
