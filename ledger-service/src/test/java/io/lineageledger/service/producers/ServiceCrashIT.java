@@ -1,6 +1,7 @@
 package io.lineageledger.service.producers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,6 +14,7 @@ import io.lineageledger.events.RunStarted;
 import io.lineageledger.events.RunStatus;
 import io.lineageledger.events.StepSummary;
 import io.lineageledger.infra.FreePorts;
+import io.lineageledger.infra.LedgerTopics;
 import io.lineageledger.producers.LedgerClient;
 import io.lineageledger.service.LedgerNode;
 import java.net.URI;
@@ -29,6 +31,11 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,7 +87,7 @@ class ServiceCrashIT {
           client.flush();
         });
         sent.addAll(events);
-        Thread.sleep(1_500);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> totalEvents(api) >= 1_000);
         long counted = totalEvents(api);
         service.destroyForcibly(); // SIGKILL
         assertThat(service.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -100,12 +107,12 @@ class ServiceCrashIT {
       }
       try {
         awaitAnswering(api, service, "up-2");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-        while (totalEvents(api) < (long) RUNS * PER_RUN) {
-          assertThat(System.nanoTime()).as("caught up within 180 s (%d counted)", totalEvents(api)).isLessThan(deadline);
-          Thread.sleep(250);
+        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(250)).until(() -> totalEvents(api) >= (long) RUNS * PER_RUN);
+        // Every record in the log, the re-shipped batch included, has been consumed and committed.
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+          String group = io.lineageledger.service.query.LedgerStreams.DEFAULT_APPLICATION_ID; // no rebuild has run yet
+          await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> lag(admin, group) == 0);
         }
-        Thread.sleep(2_000); // anything counted twice would show up by now
         JsonNode runs = get(api, "/api/v1/runs").get("runs");
         assertThat(runs).hasSize(RUNS);
         for (JsonNode r : runs) {
@@ -164,32 +171,43 @@ class ServiceCrashIT {
     return sum;
   }
 
-  JsonNode get(String api, String path) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (true) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(30)).build(),
-          HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() == 200) {
-        return JSON.readTree(r.body());
-      }
-      assertThat(r.statusCode()).as("%s answered %s", path, r.body()).isEqualTo(503);
-      assertThat(System.nanoTime()).as("%s still 503 after 120 s", path).isLessThan(deadline);
-      Thread.sleep(200);
+  /** Records of ledger.events not yet committed by the projections' group. */
+  static long lag(Admin admin, String group) throws Exception {
+    Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
+        .get(30, TimeUnit.SECONDS);
+    Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+    for (int p = 0; p < LedgerTopics.EVENT_PARTITIONS; p++) {
+      latest.put(new TopicPartition(LedgerTopics.EVENTS, p), OffsetSpec.latest());
     }
+    long lag = 0;
+    for (var e : admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).entrySet()) {
+      OffsetAndMetadata c = committed.get(e.getKey());
+      lag += e.getValue().offset() - (c == null ? 0 : c.offset());
+    }
+    return lag;
   }
 
-  void awaitAnswering(String api, Process service, String name) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (true) {
-      assertThat(service.isAlive()).as("the service exited: %s", Files.readString(dir.resolve(name + ".err")))
-          .isTrue();
+  /** GET, retried while the service answers 503 (starting, restoring, rebalancing). */
+  JsonNode get(String api, String path) throws Exception {
+    HttpResponse<String>[] last = new HttpResponse[1];
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      last[0] = http.send(HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(30)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return last[0].statusCode() != 503;
+    });
+    assertThat(last[0].statusCode()).as("%s answered %s", path, last[0].body()).isEqualTo(200);
+    return JSON.readTree(last[0].body());
+  }
+
+  void awaitAnswering(String api, Process service, String name) {
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+      assertThat(service.isAlive()).as("the service exited: %s", Files.readString(dir.resolve(name + ".err"))).isTrue();
       try {
         get(api, "/api/v1/runs");
-        return;
+        return true;
       } catch (java.io.IOException e) {
-        assertThat(System.nanoTime()).as("the API answered within 120 s").isLessThan(deadline);
-        Thread.sleep(250);
+        return false; // not listening yet
       }
-    }
+    });
   }
 }

@@ -271,18 +271,14 @@ class TrainerIT {
   }
 
   /** Retries while the projections have not yet caught up with what was just published. */
-  private static JsonNode await(java.util.concurrent.Callable<String> json) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try {
-        return JSON.readTree(json.call());
-      } catch (AssertionError e) {
-        if (System.nanoTime() > deadline) {
-          throw e;
-        }
-        Thread.sleep(200);
-      }
-    }
+  private static JsonNode await(java.util.concurrent.Callable<String> json) {
+    JsonNode[] result = new JsonNode[1];
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).pollInterval(java.time.Duration.ofMillis(200))
+        .ignoreExceptions().until(() -> {
+          result[0] = JSON.readTree(json.call());
+          return true;
+        });
+    return result[0];
   }
 
   private static List<String> ids(JsonNode graph) {
