@@ -20,7 +20,7 @@ class ProjectionsBenchmarkIT {
     var cli = LedgerCli.commandLine();
     cli.setOut(new PrintWriter(out));
     int exit = cli.execute("bench", "projections", "--events", "5000", "--runs", "10", "--rounds", "2",
-        "--latency-rate", "500", "--latency-seconds", "2", "--output", "json");
+        "--latency-rate", "500", "--latency-seconds", "2", "--latency-warmup-seconds", "1", "--output", "json");
     assertThat(exit).as(out.toString()).isZero();
     JsonNode r = new ObjectMapper().readTree(out.toString());
     assertThat(r.get("events").asLong()).isEqualTo(5000);

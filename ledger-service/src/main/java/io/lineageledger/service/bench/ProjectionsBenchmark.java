@@ -73,6 +73,11 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
   @Option(names = "--latency-seconds", defaultValue = "10", description = "How long latency is measured (default: ${DEFAULT-VALUE}).")
   int latencySeconds;
 
+  @Option(names = "--latency-warmup-seconds", defaultValue = "5",
+      description = "Seconds published at the rate before latency is measured (default: ${DEFAULT-VALUE}): the first"
+          + " transactions, fetch sessions and JIT compilation of a fresh application are not its steady state.")
+  int latencyWarmupSeconds;
+
   @Option(names = "--streams-property", paramLabel = "KEY=VALUE",
       description = "A Kafka Streams setting for the measured applications (repeatable), e.g. commit.interval.ms=500.")
   Map<String, String> streamsProperties = new HashMap<>();
@@ -208,14 +213,16 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
   /**
    * Publishes one run's step summaries at a fixed rate through the Java client while another
    * thread reads the run's state from the store; an event's latency is from just before its
-   * publish call to the first read that shows its step.
+   * publish call to the first read that shows its step. The first {@code --latency-warmup-seconds}
+   * of events are published the same way but not counted.
    */
   private Latency latency(BenchCluster cluster, Admin admin, RestSchemaRegistryClient registry, LedgerAvroDeserializer<EventEnvelope> envelopes,
                           String topic, String dlq, Path work) throws Exception {
     String appId = topic + "-live";
     LedgerStreams streams = new LedgerStreams(appId, cluster.bootstrapServers, work.resolve("state"), null, envelopes, streamsProperties, topic, topic + ".lineage", dlq)
         .start();
-    int n = latencyRate * latencySeconds;
+    int warm = latencyRate * latencyWarmupSeconds;
+    int n = warm + latencyRate * latencySeconds;
     long[] sentAt = new long[n + 1];
     long[] seenAt = new long[n + 1];
     String subject = "run:latency";
@@ -256,19 +263,20 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
         sentAt[i] = System.nanoTime();
         client.stepSummary("latency", StepSummary.newBuilder().setStep(i).setLoss(1.0).setMetrics(Map.of()).build());
       }
-      double achieved = n / ((System.nanoTime() - start) / 1e9);
+      double achieved = (n - warm) / ((System.nanoTime() - sentAt[warm + 1]) / 1e9);
       client.flush();
       reader.join(TimeUnit.SECONDS.toMillis(60));
       stop.set(true);
-      double[] ms = new double[n];
-      for (int i = 1; i <= n; i++) {
+      int measured = n - warm;
+      double[] ms = new double[measured];
+      for (int i = warm + 1; i <= n; i++) {
         if (seenAt[i] == 0) {
           throw new IllegalStateException("step " + i + " never became visible");
         }
-        ms[i - 1] = (seenAt[i] - sentAt[i]) / 1e6;
+        ms[i - warm - 1] = (seenAt[i] - sentAt[i]) / 1e6;
       }
       Arrays.sort(ms);
-      return new Latency(n, ms[n / 2], ms[(int) Math.min(n - 1, Math.ceil(n * 0.99) - 1)], ms[n - 1], achieved);
+      return new Latency(measured, ms[measured / 2], ms[(int) Math.min(measured - 1, Math.ceil(measured * 0.99) - 1)], ms[measured - 1], achieved);
     } finally {
       streams.close();
       streams.cleanUp();
