@@ -4,7 +4,6 @@ import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.events.RunStarted;
 import io.lineageledger.projections.run.MetricChunk;
 import io.lineageledger.projections.run.RunState;
-import io.lineageledger.projections.run.RunStateCodec;
 import io.lineageledger.projections.run.RunStateProjection;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,19 +31,19 @@ public final class RunQueries {
 
   /** A run's live state; {@link NotFoundException} if no event of it has been projected. */
   public RunState state(String runId) {
-    byte[] bytes = projections.current().<String, byte[]>store(RunStateProjection.STATE_STORE).get(subject(runId));
-    if (bytes == null) {
+    RunState state = projections.current().<String, RunState>store(RunStateProjection.STATE_STORE).get(subject(runId));
+    if (state == null) {
       throw new NotFoundException("no run '" + runId + "': no event of it has been projected");
     }
-    return RunStateCodec.decode(bytes);
+    return state;
   }
 
   /** Every run this instance holds, by run id. */
   public List<RunState> runs() {
     List<RunState> out = new ArrayList<>();
-    ReadOnlyKeyValueStore<String, byte[]> store = projections.current().store(RunStateProjection.STATE_STORE);
-    try (KeyValueIterator<String, byte[]> it = store.all()) {
-      it.forEachRemaining(kv -> out.add(RunStateCodec.decode(kv.value)));
+    ReadOnlyKeyValueStore<String, RunState> store = projections.current().store(RunStateProjection.STATE_STORE);
+    try (KeyValueIterator<String, RunState> it = store.all()) {
+      it.forEachRemaining(kv -> out.add(kv.value));
     }
     out.sort(java.util.Comparator.comparing(RunState::runId));
     return out;
