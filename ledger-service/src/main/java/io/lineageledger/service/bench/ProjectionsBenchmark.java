@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.events.StepSummary;
 import io.lineageledger.producers.LedgerClient;
+import io.lineageledger.projections.run.RunStateCodec;
 import io.lineageledger.projections.run.RunStateProjection;
 import io.lineageledger.schemas.registry.RestSchemaRegistryClient;
 import io.lineageledger.schemas.serde.LedgerAvroDeserializer;
@@ -285,8 +286,8 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
 
   private static long latestStep(LedgerStreams streams, String subject) {
     try {
-      io.lineageledger.projections.run.RunState state = streams.<String, io.lineageledger.projections.run.RunState>store(RunStateProjection.STATE_STORE).get(subject);
-      return state == null ? -1 : state.latestStep();
+      byte[] bytes = streams.<String, byte[]>store(RunStateProjection.STATE_STORE).get(subject);
+      return bytes == null ? -1 : RunStateCodec.decode(bytes).latestStep();
     } catch (StoreUnavailableException | org.apache.kafka.streams.errors.InvalidStateStoreException e) {
       return -1;
     }

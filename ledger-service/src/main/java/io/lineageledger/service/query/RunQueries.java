@@ -4,6 +4,7 @@ import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.events.RunStarted;
 import io.lineageledger.projections.run.MetricChunk;
 import io.lineageledger.projections.run.RunState;
+import io.lineageledger.projections.run.RunStateCodec;
 import io.lineageledger.projections.run.RunStateProjection;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,19 +32,19 @@ public final class RunQueries {
 
   /** A run's live state; {@link NotFoundException} if no event of it has been projected. */
   public RunState state(String runId) {
-    RunState state = projections.current().<String, RunState>store(RunStateProjection.STATE_STORE).get(subject(runId));
-    if (state == null) {
+    byte[] bytes = projections.current().<String, byte[]>store(RunStateProjection.STATE_STORE).get(subject(runId));
+    if (bytes == null) {
       throw new NotFoundException("no run '" + runId + "': no event of it has been projected");
     }
-    return state;
+    return RunStateCodec.decode(bytes);
   }
 
   /** Every run this instance holds, by run id. */
   public List<RunState> runs() {
     List<RunState> out = new ArrayList<>();
-    ReadOnlyKeyValueStore<String, RunState> store = projections.current().store(RunStateProjection.STATE_STORE);
-    try (KeyValueIterator<String, RunState> it = store.all()) {
-      it.forEachRemaining(kv -> out.add(kv.value));
+    ReadOnlyKeyValueStore<String, byte[]> store = projections.current().store(RunStateProjection.STATE_STORE);
+    try (KeyValueIterator<String, byte[]> it = store.all()) {
+      it.forEachRemaining(kv -> out.add(RunStateCodec.decode(kv.value)));
     }
     out.sort(java.util.Comparator.comparing(RunState::runId));
     return out;

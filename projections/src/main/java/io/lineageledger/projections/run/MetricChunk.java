@@ -14,7 +14,7 @@ import org.apache.kafka.common.utils.Bytes;
  * How the metric history of a run is stored: the loss and metrics of {@value #STEPS} consecutive
  * steps share one store entry, keyed by the run's subject and the chunk index, so that keys sort
  * by step and one run's history is a single range scan. A new summary is appended to its chunk,
- * which the write-behind store rewrites in memory and logs once per commit; one entry per step and
+ * which the store's cache rewrites in memory and logs once per commit; one entry per step and
  * metric would cost a changelog record each.
  *
  * <p>Value layout: per step, in step order, {@code step:long, count:short, (name:UTF, value:double)*}.
