@@ -80,6 +80,20 @@ class RunStateProjectionTest {
   }
 
   @Test
+  void eachCommitLogsEachChangedRunOnce() {
+    List<EventEnvelope> scenario = new RunStateTest().scenario();
+    TestOutputTopic<String, byte[]> changelog = driver.createOutputTopic("run-state-test-" + RunStateProjection.STATE_STORE + "-changelog",
+        new StringDeserializer(), new ByteArrayDeserializer());
+    publish(scenario);
+    // The states reach the changelog (and RocksDB below it) when the driver commits.
+    List<KeyValue<String, byte[]>> logged = changelog.readKeyValuesToList();
+    assertThat(logged).isNotEmpty().allSatisfy(kv -> assertThat(kv.key).isEqualTo("run:r1"));
+    assertThat(logged.get(logged.size() - 1).value).isEqualTo(RunStateCodec.encode(RunState.replay("r1", scenario)));
+    publish(scenario.subList(0, 1)); // a duplicate: nothing changes, nothing is logged
+    assertThat(changelog.isEmpty()).isTrue();
+  }
+
+  @Test
   void anEventIdSeenBeforeIsNotCountedAgain() {
     List<EventEnvelope> scenario = new RunStateTest().scenario();
     publish(scenario);
