@@ -13,6 +13,7 @@ import io.lineageledger.service.api.RebuildResource;
 import io.lineageledger.service.api.RunsResource;
 import io.lineageledger.service.query.LineageQueries;
 import io.lineageledger.producers.LedgerClient;
+import io.lineageledger.service.api.EventHistoryResource;
 import io.lineageledger.service.api.EventsResource;
 import io.lineageledger.service.query.Projections;
 import io.lineageledger.service.query.Routing;
@@ -126,7 +127,9 @@ public final class LedgerNode implements AutoCloseable {
       projections = new Projections(settings.dataDir().resolve("streams"), bootstrapServers, settings.host() + ":" + httpPort,
           envelopes, admin, Map.of()).start();
       started.push(projections);
-      resources.add(new RunsResource(new RunQueries(projections, new RunHistory(bootstrapServers, envelopes)), new Routing(projections)));
+      RunHistory history = new RunHistory(bootstrapServers, envelopes);
+      resources.add(new RunsResource(new RunQueries(projections, history), new Routing(projections)));
+      resources.add(new EventHistoryResource(history));
       resources.add(new RebuildResource(projections));
       resources.add(new LineageResource(new LineageQueries(projections)));
     }

@@ -119,7 +119,8 @@ public final class RunStateJson {
     return t == null ? null : t.toString();
   }
 
-  static Object avro(Object value) {
+  /** An Avro value (record, map, list, enum, time) as plain JSON-ready objects; maps in key order. */
+  public static Object avro(Object value) {
     if (value == null) {
       return null;
     }

@@ -231,6 +231,18 @@ class RunsApiIT {
     JsonNode state = liveAfter("r-http", 3);
     assertThat(state.get("latest_step").asLong()).isEqualTo(2);
 
+    // The log as written, duplicate included, in order, as JSON.
+    JsonNode log = json("/api/v1/events?subject=run:r-http");
+    assertThat(log.get("count").asInt()).isEqualTo(4);
+    assertThat(log.get("truncated").asBoolean()).isFalse();
+    assertThat(log.get("events").findValuesAsText("type")).containsExactly("run_started", "step_summary", "step_summary", "step_summary");
+    assertThat(log.get("events").findValuesAsText("event_id").subList(0, 3)).containsExactly("http-1", "http-2", "http-2");
+    assertThat(log.get("events").get(3).at("/payload/step").asLong()).isEqualTo(2);
+    assertThat(log.get("events").get(0).at("/payload/experiment").asText()).isEqualTo("http");
+    assertThat(json("/api/v1/events?subject=run:r-http&limit=1").get("truncated").asBoolean()).isTrue();
+    assertThat(get("/api/v1/events").body()).contains("?subject= is required");
+    assertThat(get("/api/v1/events?subject=run:r-http&limit=0").statusCode()).isEqualTo(400);
+
     HttpResponse<String> none = post("/api/v1/events", "application/json", "[{\"type\":\"step_summary\"}]");
     assertThat(none.statusCode()).isEqualTo(400);
     assertThat(JSON.readTree(none.body()).get("items").get(0).get("status").asText()).isEqualTo("rejected");
