@@ -1,9 +1,9 @@
 package io.lineageledger.service.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.lineageledger.projections.run.RunState;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.lineageledger.service.query.Routing;
 import io.lineageledger.service.query.RunQueries;
 import io.lineageledger.service.query.RunStateJson;
@@ -86,7 +86,8 @@ public final class RunsResource implements LedgerHttpApi.Resource {
     for (String other : parts.others()) {
       asked.put(other, forwarder.get(other, "/api/v1/runs"));
     }
-    List<Object> all = new ArrayList<>(local);
+    List<JsonNode> all = new ArrayList<>();
+    local.forEach(summary -> all.add(LedgerHttpApi.JSON.valueToTree(summary)));
     List<String> answered = new ArrayList<>();
     List<Map<String, String>> missing = new ArrayList<>();
     if (routing.self() != null) {
@@ -100,7 +101,7 @@ public final class RunsResource implements LedgerHttpApi.Resource {
         missing.add(Map.of("instance", e.getKey(), "reason", String.valueOf(x.getCause() == null ? x : x.getCause())));
       }
     }
-    all.sort(Comparator.comparing(RunsResource::runId));
+    all.sort(Comparator.comparing(summary -> summary.path("run_id").asText()));
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("runs", all);
     body.put("complete", missing.isEmpty() && parts.unowned().isEmpty());
@@ -112,10 +113,6 @@ public final class RunsResource implements LedgerHttpApi.Resource {
       body.put("unowned_partitions", parts.unowned());
     }
     ctx.json(body);
-  }
-
-  private static String runId(Object summary) {
-    return summary instanceof JsonNode j ? j.path("run_id").asText() : String.valueOf(((Map<?, ?>) summary).get("run_id"));
   }
 
   private void state(Context ctx) {

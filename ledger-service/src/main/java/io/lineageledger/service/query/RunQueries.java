@@ -74,12 +74,7 @@ public final class RunQueries {
    */
   public Map<String, Object> resumeManifest(String runId, long step) {
     RunState s = replay(runId, step, null);
-    RunState.Checkpoint checkpoint = null;
-    for (RunState.Checkpoint c : s.checkpoints()) {
-      if (c.complete() && c.step() <= step && (checkpoint == null || c.step() >= checkpoint.step())) {
-        checkpoint = c;
-      }
-    }
+    RunState.Checkpoint checkpoint = s.checkpointAtOrBefore(step);
     if (checkpoint == null) {
       throw new NotFoundException("run '" + runId + "' has no complete checkpoint at or before step " + step
           + (s.checkpoints().isEmpty() ? " (it recorded none by then)" : " (the first is at step " + s.checkpoints().get(0).step() + ")"));
@@ -100,16 +95,7 @@ public final class RunQueries {
     s.config().forEach((k, v) -> params.put(k, jsonValue(v)));
     config.put("params", params);
     m.put("config", config);
-    List<Object> datasets = new ArrayList<>();
-    for (RunState.BoundDataset d : s.datasets()) {
-      Map<String, Object> v = new LinkedHashMap<>();
-      v.put("role", d.role());
-      v.put("name", d.name());
-      v.put("version", d.version());
-      v.put("digest", d.digest());
-      datasets.add(v);
-    }
-    m.put("datasets", datasets);
+    m.put("datasets", RunStateJson.datasets(s));
     RunStarted started = s.started();
     m.put("seeds", started == null ? Map.of() : new java.util.TreeMap<>(started.getSeeds()));
     m.put("code", started == null ? null : RunStateJson.avro(started.getCode()));

@@ -39,16 +39,7 @@ public final class RunStateJson {
       history.add(v);
     }
     m.put("config_history", history);
-    List<Object> datasets = new ArrayList<>();
-    for (RunState.BoundDataset d : s.datasets()) {
-      Map<String, Object> v = new LinkedHashMap<>();
-      v.put("role", d.role());
-      v.put("name", d.name());
-      v.put("version", d.version());
-      v.put("digest", d.digest());
-      datasets.add(v);
-    }
-    m.put("datasets", datasets);
+    m.put("datasets", datasets(s));
     m.put("latest_step", s.latestStep() < 0 ? null : s.latestStep());
     m.put("latest_loss", number(s.latestLoss()));
     Map<String, Object> metrics = new TreeMap<>();
@@ -85,6 +76,20 @@ public final class RunStateJson {
     m.put("evaluations", evaluations);
     m.put("finished", avro(s.finished()));
     return m;
+  }
+
+  /** The datasets a run is bound to: role, name, version, digest. */
+  static List<Object> datasets(RunState s) {
+    List<Object> datasets = new ArrayList<>();
+    for (RunState.BoundDataset d : s.datasets()) {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("role", d.role());
+      v.put("name", d.name());
+      v.put("version", d.version());
+      v.put("digest", d.digest());
+      datasets.add(v);
+    }
+    return datasets;
   }
 
   /** A short line per run for lists. */

@@ -263,11 +263,14 @@ public final class RunState {
     return checkpoints;
   }
 
-  /** The last checkpoint at or before {@code step}, or null: what a resume to that step starts from. */
+  /**
+   * The last complete checkpoint (model, optimizer, RNG and data cursor) at or before
+   * {@code step}, or null: what a resume to that step starts from.
+   */
   public Checkpoint checkpointAtOrBefore(long step) {
     Checkpoint best = null;
     for (Checkpoint c : checkpoints) {
-      if (c.step() <= step && (best == null || c.step() >= best.step())) {
+      if (c.complete() && c.step() <= step && (best == null || c.step() >= best.step())) {
         best = c;
       }
     }

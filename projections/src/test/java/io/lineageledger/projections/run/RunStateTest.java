@@ -94,6 +94,10 @@ class RunStateTest {
     assertThat(s.checkpoints()).extracting(RunState.Checkpoint::step).containsExactly(100L, 200L);
     assertThat(s.checkpointAtOrBefore(150).digest()).isEqualTo("sha256:c100");
     assertThat(s.checkpointAtOrBefore(99)).isNull();
+    RunState withPartial = s.apply(run(CheckpointSaved.newBuilder(checkpoint(250))
+        .setContents(CheckpointContents.newBuilder(checkpoint(250).getContents()).setOptimizer(false).build()).build()));
+    assertThat(withPartial.checkpointAtOrBefore(260).digest()).as("a checkpoint without optimizer state is no resume point")
+        .isEqualTo("sha256:c200");
     assertThat(s.evaluations()).singleElement().satisfies(e -> assertThat(e.metrics()).containsEntry("val_loss", 1.9));
     assertThat(s.finished().getExitCode()).isZero();
     assertThat(s.events()).as("the model event has another subject").isEqualTo(scenario().size() - 1);
