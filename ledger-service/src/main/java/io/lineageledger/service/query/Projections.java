@@ -17,11 +17,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -177,8 +179,34 @@ public final class Projections implements AutoCloseable {
     }
   }
 
+  /**
+   * The projections of {@code applicationId} on this instance. Each instance is a static member
+   * of the application's group ({@code group.instance.id} kept in {@code STATE_DIR/instance-id}):
+   * restarted after a crash, it takes its partitions back at once instead of waiting out the
+   * dead member's session; stopped cleanly, it leaves the group and the others take over.
+   */
   private LedgerStreams open(String applicationId) {
-    return new LedgerStreams(applicationId, bootstrapServers, stateDir, applicationServer, envelopes, overrides);
+    Map<String, Object> settings = new HashMap<>();
+    settings.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId());
+    settings.putAll(overrides);
+    return new LedgerStreams(applicationId, bootstrapServers, stateDir, applicationServer, envelopes, settings);
+  }
+
+  private String instanceId() {
+    Path file = stateDir.resolve("instance-id");
+    try {
+      if (Files.exists(file)) {
+        return Files.readString(file, StandardCharsets.UTF_8).trim();
+      }
+      String id = "ledger-" + java.util.UUID.randomUUID();
+      Files.createDirectories(stateDir);
+      Path tmp = stateDir.resolve("instance-id.tmp");
+      Files.writeString(tmp, id + "\n", StandardCharsets.UTF_8);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      return id;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read or write " + file, e);
+    }
   }
 
   private Map<TopicPartition, Long> endOffsets() {
