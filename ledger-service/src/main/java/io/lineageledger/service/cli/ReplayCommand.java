@@ -14,8 +14,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code ledger replay RUN --to-step N}: the resume manifest of a run at a step. */
 @Command(name = "replay", mixinStandardHelpOptions = true,
-    description = {"Print what resuming RUN at step N needs, rebuilt from the log: the configuration then in force, the",
-        "datasets with their digests, the seeds, the code, and the last complete checkpoint at or before N.",
+    description = {"Print what resuming RUN at step N needs, rebuilt from the log: the configuration then in force, "
+        + "the datasets with their digests, the seeds, the code, and the last complete checkpoint at or before N.",
         "The reference trainer resumes from the JSON form: lineage-trainer --resume-manifest FILE."})
 public final class ReplayCommand implements Callable<Integer> {
   @Spec
