@@ -116,16 +116,18 @@ class RunsApiIT {
 
   /** GET, retried while the API answers 503 with Retry-After (the projections are starting or rebalancing), as a client should. */
   HttpResponse<String> get(String path) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-    while (true) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(node.apiUrl() + path)).timeout(Duration.ofSeconds(30)).build(),
+    @SuppressWarnings("unchecked")
+    HttpResponse<String>[] last = new HttpResponse[1];
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      last[0] = http.send(HttpRequest.newBuilder(URI.create(node.apiUrl() + path)).timeout(Duration.ofSeconds(30)).build(),
           HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 503 || System.nanoTime() > deadline) {
-        return r;
+      if (last[0].statusCode() == 503) {
+        assertThat(last[0].headers().firstValue("Retry-After")).isPresent();
+        return false;
       }
-      assertThat(r.headers().firstValue("Retry-After")).isPresent();
-      Thread.sleep(200);
-    }
+      return true;
+    });
+    return last[0];
   }
 
   JsonNode json(String path) throws Exception {
