@@ -76,6 +76,17 @@ class TwoInstancesIT {
         Map<String, JsonNode> fromA = answers(a);
         Map<String, JsonNode> fromB = answers(b);
         assertThat(fromB).isEqualTo(fromA);
+        // Lineage needs no forwarding: each instance holds the whole graph in its global store.
+        for (int r = 0; r < RUNS; r++) {
+          String path = "/api/v1/lineage/run:two-" + r + "?direction=both&depth=3";
+          await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+              assertThat(get(a, path).body.get("nodes").size()).isGreaterThan(5));
+          await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+            Response fromEither = get(b, path);
+            assertThat(fromEither.forwarded).isFalse();
+            assertThat(fromEither.body).isEqualTo(get(a, path).body);
+          });
+        }
         // Each instance owns some runs and forwarded the others to the one that holds them.
         int forwardedByA = 0;
         int forwardedByB = 0;
