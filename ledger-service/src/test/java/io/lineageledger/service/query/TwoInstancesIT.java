@@ -77,12 +77,13 @@ class TwoInstancesIT {
         Map<String, JsonNode> fromB = answers(b);
         assertThat(fromB).isEqualTo(fromA);
         // Lineage needs no forwarding: each instance holds the whole graph in its global store.
+        LedgerNode second = b;
         for (int r = 0; r < RUNS; r++) {
           String path = "/api/v1/lineage/run:two-" + r + "?direction=both&depth=3";
           await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
               assertThat(get(a, path).body.get("nodes").size()).isGreaterThan(5));
           await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
-            Response fromEither = get(b, path);
+            Response fromEither = get(second, path);
             assertThat(fromEither.forwarded).isFalse();
             assertThat(fromEither.body).isEqualTo(get(a, path).body);
           });
