@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * The Kafka cluster and registry a benchmark runs against: the ones given on the command line,
@@ -47,11 +45,7 @@ final class BenchCluster implements AutoCloseable {
       node.close();
     }
     if (tempDir != null) {
-      try (Stream<Path> files = Files.walk(tempDir)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException e) {
-        // A leftover temporary directory is harmless.
-      }
+      BenchOptions.deleteTree(tempDir);
     }
   }
 }

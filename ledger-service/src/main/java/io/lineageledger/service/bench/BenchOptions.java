@@ -31,6 +31,20 @@ final class BenchOptions {
     return new BenchCluster(bootstrapServers, schemaRegistryUrl);
   }
 
+  /** The nearest-rank percentile {@code p} (0 to 1) of ascending {@code sorted}. */
+  static double percentile(double[] sorted, double p) {
+    return sorted[(int) Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))];
+  }
+
+  /** Deletes a benchmark's temporary directory and everything in it; a leftover is harmless, so failures are ignored. */
+  static void deleteTree(java.nio.file.Path dir) {
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (java.io.IOException e) {
+      // a leftover temporary directory is harmless
+    }
+  }
+
   static double median(List<Double> values) {
     List<Double> sorted = values.stream().sorted().toList();
     int n = sorted.size();

@@ -7,14 +7,12 @@ import io.lineageledger.projections.lineage.InMemoryEdges;
 import io.lineageledger.projections.lineage.LineageEdge;
 import io.lineageledger.projections.lineage.LineageGraph;
 import io.lineageledger.projections.lineage.LineageProjection;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -23,7 +21,6 @@ import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -92,11 +89,7 @@ public final class LineageBenchmark implements Callable<Integer> {
         admin.deleteTopics(List.of(topic)).all().get(60, TimeUnit.SECONDS);
       }
     } finally {
-      try (Stream<Path> files = Files.walk(work)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException e) {
-        // a leftover temporary directory is harmless
-      }
+      BenchOptions.deleteTree(work);
     }
   }
 
@@ -201,17 +194,13 @@ public final class LineageBenchmark implements Callable<Integer> {
     return 0;
   }
 
-  private static double percentile(double[] sorted, double p) {
-    return sorted[(int) Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))];
-  }
-
   private void report(BenchCluster cluster, int total, long edges, double publishSeconds, double indexSeconds, double meanNodes,
                       double[] storeMs, double[] memoryMs) {
     PrintWriter out = spec.commandLine().getOut();
-    double p50 = percentile(storeMs, 0.50);
-    double p99 = percentile(storeMs, 0.99);
-    double memP50 = percentile(memoryMs, 0.50);
-    double memP99 = percentile(memoryMs, 0.99);
+    double p50 = BenchOptions.percentile(storeMs, 0.50);
+    double p99 = BenchOptions.percentile(storeMs, 0.99);
+    double memP50 = BenchOptions.percentile(memoryMs, 0.50);
+    double memP99 = BenchOptions.percentile(memoryMs, 0.99);
     if (options.json()) {
       ObjectNode r = new ObjectMapper().createObjectNode();
       r.put("benchmark", "lineage");

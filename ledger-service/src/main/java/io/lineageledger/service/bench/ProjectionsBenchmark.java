@@ -11,14 +11,12 @@ import io.lineageledger.schemas.registry.RestSchemaRegistryClient;
 import io.lineageledger.schemas.serde.LedgerAvroDeserializer;
 import io.lineageledger.service.query.LedgerStreams;
 import io.lineageledger.service.query.StoreUnavailableException;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +24,6 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -101,11 +98,7 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
         admin.deleteTopics(List.of(topic, dlq, edges)).all().get(60, TimeUnit.SECONDS);
       }
     } finally {
-      try (Stream<Path> files = Files.walk(work)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException e) {
-        // a leftover temporary directory is harmless
-      }
+      BenchOptions.deleteTree(work);
     }
   }
 
@@ -183,10 +176,15 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
       }
       return total / ((System.nanoTime() - start) / 1e9);
     } finally {
-      streams.close();
-      streams.cleanUp();
-      deleteGroup(admin, appId);
+      discard(streams, admin);
     }
+  }
+
+  /** Stops a measured application and deletes its local state and consumer group. */
+  private static void discard(LedgerStreams streams, Admin admin) {
+    streams.close();
+    streams.cleanUp();
+    deleteGroup(admin, streams.applicationId());
   }
 
   private static void deleteGroup(Admin admin, String groupId) {
@@ -276,11 +274,9 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
         ms[i - warm - 1] = (seenAt[i] - sentAt[i]) / 1e6;
       }
       Arrays.sort(ms);
-      return new Latency(measured, ms[measured / 2], ms[(int) Math.min(measured - 1, Math.ceil(measured * 0.99) - 1)], ms[measured - 1], achieved);
+      return new Latency(measured, BenchOptions.percentile(ms, 0.50), BenchOptions.percentile(ms, 0.99), ms[measured - 1], achieved);
     } finally {
-      streams.close();
-      streams.cleanUp();
-      deleteGroup(admin, appId);
+      discard(streams, admin);
     }
   }
 
