@@ -256,18 +256,9 @@ class TrainerIT {
   }
 
   private static String lineage(String... args) {
-    java.io.StringWriter out = new java.io.StringWriter();
-    java.io.StringWriter err = new java.io.StringWriter();
-    var cli = io.lineageledger.service.cli.LedgerCli.commandLine();
-    cli.setOut(new java.io.PrintWriter(out));
-    cli.setErr(new java.io.PrintWriter(err));
-    List<String> all = new ArrayList<>(List.of("lineage", "--api-url", cluster.apiUrl()));
+    List<String> all = new ArrayList<>(List.of("lineage"));
     all.addAll(List.of(args));
-    int exit = cli.execute(all.toArray(String[]::new));
-    if (exit != 0) {
-      throw new AssertionError("ledger lineage " + String.join(" ", args) + " exited " + exit + ": " + err);
-    }
-    return out.toString();
+    return cli(all.toArray(String[]::new));
   }
 
   /** Retries while the projections have not yet caught up with what was just published. */
