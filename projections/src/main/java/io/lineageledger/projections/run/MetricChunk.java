@@ -43,7 +43,11 @@ public final class MetricChunk {
 
   /** {@code chunk} (null for a new one) with step {@code step}'s values added, replacing any it held for that step. */
   public static byte[] with(byte[] chunk, long step, Map<String, Double> values) {
-    if (chunk != null && chunk.length > 0 && lastStep(chunk) >= step) {
+    return with(chunk, step, values, chunk == null || chunk.length == 0 ? Long.MIN_VALUE : lastStep(chunk));
+  }
+
+  private static byte[] with(byte[] chunk, long step, Map<String, Double> values, long lastStep) {
+    if (chunk != null && chunk.length > 0 && lastStep >= step) {
       TreeMap<Long, Map<String, Double>> steps = new TreeMap<>(decode(chunk));
       steps.put(step, values);
       return encode(steps);
@@ -56,6 +60,22 @@ public final class MetricChunk {
     System.arraycopy(chunk, 0, out, 0, chunk.length);
     System.arraycopy(entry, 0, out, chunk.length, entry.length);
     return out;
+  }
+
+  /**
+   * A chunk being written: its bytes and its last step, so that the usual case, the next step
+   * of a run, is one append without reading the chunk again. Immutable.
+   */
+  public record Open(byte[] bytes, long lastStep) {
+    /** The open form of a stored chunk (null: a new, empty one). */
+    public static Open of(byte[] chunk) {
+      return chunk == null || chunk.length == 0 ? new Open(new byte[0], Long.MIN_VALUE) : new Open(chunk, MetricChunk.lastStep(chunk));
+    }
+
+    /** This chunk with step {@code step}'s values added, replacing any it held for that step. */
+    public Open with(long step, Map<String, Double> values) {
+      return new Open(MetricChunk.with(bytes.length == 0 ? null : bytes, step, values, lastStep), Math.max(step, lastStep));
+    }
   }
 
   /** One metric's values in a chunk, in step order, appended to {@code steps} and {@code values}. */

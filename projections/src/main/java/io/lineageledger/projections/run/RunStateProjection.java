@@ -2,6 +2,8 @@ package io.lineageledger.projections.run;
 
 import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.events.StepSummary;
+import io.lineageledger.projections.WriteBehindStore;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
@@ -21,9 +23,9 @@ import org.apache.kafka.streams.state.Stores;
  * however long the run.
  *
  * <p>Both stores are keyed by (a prefix of) the subject, the topic's key, so the instance that
- * owns a subject's partition owns all of that run's answers. Both are cached: a run's state and
- * its current metric chunk are rewritten in memory and logged to their changelogs once per
- * commit, not once per event.
+ * owns a subject's partition owns all of that run's answers. Both are {@link WriteBehindStore}s:
+ * a run's state and its current metric chunk are folded as objects, and encoded, written to
+ * RocksDB and logged to their changelogs once per commit, not once per event.
  */
 public final class RunStateProjection {
   public static final String STATE_STORE = "run-state";
@@ -31,35 +33,33 @@ public final class RunStateProjection {
   public static final String NODE = "run-state";
   /** The metric name under which each summary's loss is kept. */
   public static final String LOSS = "loss";
-  // Decoded states kept by a task's processor, so an event costs one fold, not a decode as well.
-  private static final int DECODED_STATES = 10_000;
 
   private RunStateProjection() {}
 
   /** Adds the projection under {@code parent} (deduplicated, valid events). */
   public static void addTo(Topology topology, String parent) {
     topology.addProcessor(NODE, Fold::new, parent);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), Serdes.ByteArray())
-        .withCachingEnabled(), NODE);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(METRICS_STORE), Serdes.Bytes(), Serdes.ByteArray())
-        .withCachingEnabled(), NODE);
+    topology.addStateStore(WriteBehindStore.<String, RunState>builder(
+        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), Serdes.ByteArray()).withCachingDisabled(),
+        RunStateCodec::encode, subject -> Bytes.wrap(subject.getBytes(StandardCharsets.UTF_8))), NODE);
+    topology.addStateStore(WriteBehindStore.<Bytes, MetricChunk.Open>builder(
+        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(METRICS_STORE), Serdes.Bytes(), Serdes.ByteArray()).withCachingDisabled(),
+        MetricChunk.Open::bytes, key -> key), NODE);
   }
 
   /**
-   * One task's fold. The decoded states it keeps always equal what it last wrote to the store
-   * (it is the store's only writer); a task that is closed and opened again, after a rebalance
-   * or an aborted transaction, gets a new processor and so starts from the store.
+   * One task's fold. Between two commits a run's state and its current metric chunk stay
+   * decoded in the write-behind stores; the first event of a run after a commit decodes them
+   * from the store once.
    */
   private static final class Fold implements Processor<String, EventEnvelope, Void, Void> {
-    private KeyValueStore<String, byte[]> states;
-    private KeyValueStore<Bytes, byte[]> metrics;
-    private final Map<String, RunState> decoded = new HashMap<>();
+    private WriteBehindStore<String, RunState> states;
+    private WriteBehindStore<Bytes, MetricChunk.Open> metrics;
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
-      states = context.getStateStore(STATE_STORE);
-      metrics = context.getStateStore(METRICS_STORE);
-      decoded.clear(); // a revived task (after an aborted transaction) is initialized again
+      states = WriteBehindStore.of(context.getStateStore(STATE_STORE));
+      metrics = WriteBehindStore.of(context.getStateStore(METRICS_STORE));
     }
 
     @Override
@@ -69,22 +69,21 @@ public final class RunStateProjection {
         return;
       }
       EventEnvelope event = record.value();
-      RunState state = decoded.get(subject);
+      RunState state = states.deferred(subject);
       if (state == null) {
-        byte[] before = states.get(subject);
+        byte[] before = states.stored(subject);
         state = before == null ? RunState.empty(subject.substring(4)) : RunStateCodec.decode(before);
       }
-      RunState next = state.apply(event);
-      states.put(subject, RunStateCodec.encode(next));
-      if (decoded.size() >= DECODED_STATES && !decoded.containsKey(subject)) {
-        decoded.clear();
-      }
-      decoded.put(subject, next);
+      states.defer(subject, state.apply(event));
       if (event.getPayload() instanceof StepSummary s && s.getStep() >= 0) {
         Map<String, Double> values = new HashMap<>(s.getMetrics());
         values.put(LOSS, s.getLoss());
         Bytes key = MetricChunk.key(subject, s.getStep());
-        metrics.put(key, MetricChunk.with(metrics.get(key), s.getStep(), values));
+        MetricChunk.Open chunk = metrics.deferred(key);
+        if (chunk == null) {
+          chunk = MetricChunk.Open.of(metrics.stored(key));
+        }
+        metrics.defer(key, chunk.with(s.getStep(), values));
       }
     }
   }
