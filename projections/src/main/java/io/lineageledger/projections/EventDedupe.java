@@ -1,12 +1,16 @@
 package io.lineageledger.projections;
 
 import io.lineageledger.events.EventEnvelope;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Set;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
@@ -16,13 +20,23 @@ import org.apache.kafka.streams.state.Stores;
  * An event id always comes back under the same subject, hence on the same partition and task,
  * so a per-task store of seen ids is enough. Ids are kept for good: a duplicate may arrive
  * months later, when a spool copied off an offline machine is shipped again.
+ *
+ * <p>Ids are stored in buckets, not one entry each: a UUIDv7 id (what every ledger producer
+ * assigns) goes to the bucket of the {@value #SLOT_MILLIS} ms slot its timestamp falls in, so
+ * the ids of one commit share a handful of store entries and changelog records. A bucket holds
+ * at most {@value #BUCKET_IDS} ids (keeping its changelog record far below Kafka's size limit);
+ * ids beyond that, and ids of any other form, get an entry of their own.
  */
 public final class EventDedupe {
-  /** Seen event ids (value: the event's occurred_at in microseconds). */
-  public static final String STORE = "event-ids";
+  /** Seen event ids, in buckets (see the class comment). */
+  public static final String STORE = "event-id-buckets";
   /** The processor node later projections attach to. */
   public static final String NODE = "dedupe";
+  static final int SLOT_MILLIS = 10;
+  static final int BUCKET_IDS = 4096;
   private static final int MAX_EVENT_ID_CHARS = 200;
+  private static final byte SLOT_KEY = 1;
+  private static final byte ID_KEY = 2;
 
   private EventDedupe() {}
 
@@ -32,9 +46,11 @@ public final class EventDedupe {
     topology.addStateStore(store(), NODE);
   }
 
-  static StoreBuilder<KeyValueStore<String, Long>> store() {
-    // Not cached: every id is new, so a cache would only fill up and evict.
-    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.Long()).withCachingDisabled();
+  static StoreBuilder<WriteBehindStore<Bytes, Bucket>> store() {
+    // The buckets changed since the last commit are kept in memory and written once at the commit.
+    return WriteBehindStore.<Bytes, Bucket>builder(
+        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.Bytes(), Serdes.ByteArray()).withCachingDisabled(),
+        Bucket::encode, key -> key);
   }
 
   /** Why {@code event}, read under {@code key}, cannot be projected; null when it can. */
@@ -55,14 +71,97 @@ public final class EventDedupe {
     return null;
   }
 
+  /** The millisecond timestamp of a UUIDv7 in its canonical text form, or -1 for any other id. */
+  static long uuidV7Millis(String id) {
+    if (id.length() != 36 || id.charAt(8) != '-' || id.charAt(13) != '-' || id.charAt(14) != '7' || id.charAt(18) != '-'
+        || id.charAt(23) != '-') {
+      return -1;
+    }
+    long ms = 0;
+    for (int i = 0; i < 13; i++) {
+      if (i == 8) {
+        continue;
+      }
+      int d = Character.digit(id.charAt(i), 16);
+      if (d < 0) {
+        return -1;
+      }
+      ms = (ms << 4) | d;
+    }
+    return ms;
+  }
+
+  /** The store key of the bucket of {@code id}, or of its own entry. */
+  static Bytes key(String id) {
+    long ms = uuidV7Millis(id);
+    return ms < 0 ? ownKey(id) : Bytes.wrap(ByteBuffer.allocate(9).put(SLOT_KEY).putLong(ms / SLOT_MILLIS).array());
+  }
+
+  private static Bytes ownKey(String id) {
+    byte[] utf8 = id.getBytes(StandardCharsets.UTF_8);
+    return Bytes.wrap(ByteBuffer.allocate(1 + utf8.length).put(ID_KEY).put(utf8).array());
+  }
+
+  /**
+   * The ids of one store entry. Only the stream thread touches a bucket (the store is never
+   * queried), so it is changed in place between commits.
+   * Layout: per id, {@code length:unsigned byte, utf8}.
+   */
+  static final class Bucket {
+    private final Set<String> ids;
+
+    private Bucket(Set<String> ids) {
+      this.ids = ids;
+    }
+
+    static Bucket decode(byte[] bytes) {
+      Set<String> ids = new HashSet<>();
+      if (bytes != null) {
+        for (int i = 0; i < bytes.length; ) {
+          int n = bytes[i] & 0xff;
+          ids.add(new String(bytes, i + 1, n, StandardCharsets.UTF_8));
+          i += 1 + n;
+        }
+      }
+      return new Bucket(ids);
+    }
+
+    byte[] encode() {
+      byte[][] utf8 = new byte[ids.size()][];
+      int size = 0;
+      int k = 0;
+      for (String id : ids) {
+        utf8[k] = id.getBytes(StandardCharsets.UTF_8);
+        size += 1 + utf8[k++].length;
+      }
+      ByteBuffer b = ByteBuffer.allocate(size);
+      for (byte[] u : utf8) {
+        b.put((byte) u.length).put(u);
+      }
+      return b.array();
+    }
+
+    boolean contains(String id) {
+      return ids.contains(id);
+    }
+
+    boolean full() {
+      return ids.size() >= BUCKET_IDS;
+    }
+
+    void add(String id) {
+      ids.add(id);
+    }
+  }
+
   private static final class Dedupe implements Processor<String, EventEnvelope, String, EventEnvelope> {
     private ProcessorContext<String, EventEnvelope> context;
-    private KeyValueStore<String, Long> seen;
+    private WriteBehindStore<Bytes, Bucket> seen;
 
     @Override
     public void init(ProcessorContext<String, EventEnvelope> context) {
       this.context = context;
-      this.seen = context.getStateStore(STORE);
+      this.seen = WriteBehindStore.of(context.getStateStore(STORE));
     }
 
     @Override
@@ -71,13 +170,36 @@ public final class EventDedupe {
       if (reason != null) {
         throw new InvalidEventException(reason);
       }
-      EventEnvelope event = record.value();
-      if (seen.get(event.getEventId()) != null) {
-        return;
+      if (firstSeen(record.value().getEventId())) {
+        context.forward(record);
       }
-      java.time.Instant at = event.getOccurredAt();
-      seen.put(event.getEventId(), at.getEpochSecond() * 1_000_000 + at.getNano() / 1_000);
-      context.forward(record);
+    }
+
+    /** Records {@code id} as seen; false if it was seen before. */
+    private boolean firstSeen(String id) {
+      Bytes key = key(id);
+      Bucket bucket = seen.deferred(key);
+      boolean deferred = bucket != null;
+      if (!deferred) {
+        bucket = Bucket.decode(seen.stored(key));
+      }
+      if (bucket.contains(id)) {
+        return false;
+      }
+      if (key.get()[0] == SLOT_KEY && bucket.full()) {
+        // An overflowing slot: the id is kept on its own, like an id that is not a UUIDv7.
+        key = ownKey(id);
+        if (seen.deferred(key) != null || seen.stored(key) != null) {
+          return false;
+        }
+        bucket = Bucket.decode(null);
+        deferred = false;
+      }
+      bucket.add(id);
+      if (!deferred) { // a deferred bucket is changed in place
+        seen.defer(key, bucket);
+      }
+      return true;
     }
   }
 }
