@@ -20,6 +20,8 @@ import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
  */
 public final class LedgerTopology {
   public static final String SOURCE = "ledger-events";
+  // The partitions of ledger.events (infra's LedgerTopics), which bound the tasks of an instance.
+  private static final int EVENT_PARTITIONS = 6;
 
   private LedgerTopology() {}
 
@@ -38,7 +40,15 @@ public final class LedgerTopology {
   }
 
   /**
-   * The settings of one instance: exactly-once processing, records that cannot be read or
+   * One stream thread per core, up to one per partition of the events topic (each thread works
+   * on its own tasks; more threads than tasks would idle).
+   */
+  public static int defaultStreamThreads() {
+    return Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), EVENT_PARTITIONS));
+  }
+
+  /**
+   * The settings of one instance: exactly-once processing, {@link #defaultStreamThreads} threads, records that cannot be read or
    * projected written to {@code deadLetterTopic} with the reason (and never stopping the
    * application), RocksDB bounded by {@link LedgerRocksDbConfig}. {@code overrides} (any
    * Streams, consumer or producer setting) win.
@@ -60,6 +70,7 @@ public final class LedgerTopology {
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
     p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, LedgerRocksDbConfig.class.getName());
     p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
+    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, defaultStreamThreads());
     p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
     if (applicationServer != null) {
       p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
