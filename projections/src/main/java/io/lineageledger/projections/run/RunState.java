@@ -160,7 +160,8 @@ public final class RunState {
     } else if (p instanceof StepSummary s && !lateSummary) { // a late summary of an earlier step does not move the run back
       next.latestStep = s.getStep();
       next.latestLoss = s.getLoss();
-      next.latestMetrics = Collections.unmodifiableMap(new TreeMap<>(s.getMetrics()));
+      // Sorted when read (latestMetrics()), not on every summary: most states are never read.
+      next.latestMetrics = Collections.unmodifiableMap(s.getMetrics());
       next.nonFiniteSteps += s.getNonFiniteCount();
       if (s.getTokensSeen() != null) {
         next.tokensSeen = s.getTokensSeen();
@@ -246,8 +247,10 @@ public final class RunState {
     return latestLoss;
   }
 
+  /** The metrics of the latest summary, sorted by name. */
   public Map<String, Double> latestMetrics() {
-    return latestMetrics;
+    return latestMetrics instanceof java.util.SortedMap || latestMetrics.size() < 2 ? latestMetrics
+        : Collections.unmodifiableSortedMap(new TreeMap<>(latestMetrics));
   }
 
   /** Steps whose loss or gradients were not finite, summed over every summary. */
