@@ -42,11 +42,14 @@ import org.apache.kafka.streams.state.internals.WrappedStateStore;
  * @param <V> the immutable value objects the processor defers
  */
 public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStore<K, byte[]>, K, byte[]> implements KeyValueStore<K, byte[]> {
+  /** Deferred keys that make a store write them before the commit. */
+  public static final int MAX_DEFERRED = 100_000;
   private final Function<? super V, byte[]> encoder;
   private final Comparator<K> order;
   // Replaced, not cleared, after each commit: only the stream thread writes, and a query still
   // holding the old map reads values equal to the ones just written underneath.
   private volatile ConcurrentHashMap<K, V> deferred = new ConcurrentHashMap<>();
+  private int deferredKeys; // keys in deferred; the stream thread's alone
 
   private WriteBehindStore(KeyValueStore<K, byte[]> inner, Function<? super V, byte[]> encoder, Function<K, Bytes> keyBytes) {
     super(inner);
@@ -87,40 +90,63 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
     return wrapped().get(key);
   }
 
-  /** Sets {@code key} to {@code value}, to be encoded and written at the next commit. */
+  /**
+   * Sets {@code key} to {@code value}, to be encoded and written at the next commit, or at once
+   * with every other deferred value when {@value #MAX_DEFERRED} keys are waiting (as a store
+   * cache evicts when full; the writes still belong to the task's open transaction).
+   */
   public void defer(K key, V value) {
-    deferred.put(key, value);
+    if (deferred.put(key, value) == null && ++deferredKeys >= MAX_DEFERRED) {
+      writeDeferred();
+    }
+  }
+
+  private void writeDeferred() {
+    ConcurrentHashMap<K, V> current = deferred;
+    if (!current.isEmpty()) {
+      List<KeyValue<K, byte[]>> batch = new ArrayList<>(current.size());
+      for (Map.Entry<K, V> e : current.entrySet()) {
+        batch.add(KeyValue.pair(e.getKey(), encoder.apply(e.getValue())));
+      }
+      wrapped().putAll(batch);
+    }
+    reset();
+  }
+
+  private V forget(K key) {
+    V v = deferred.remove(key);
+    if (v != null) {
+      deferredKeys--;
+    }
+    return v;
+  }
+
+  private void reset() {
+    deferred = new ConcurrentHashMap<>();
+    deferredKeys = 0;
   }
 
   @Override
   public void init(StateStoreContext context, StateStore root) {
-    deferred = new ConcurrentHashMap<>();
+    reset();
     super.init(context, root);
   }
 
   @Override
   public void flushCache() {
-    if (!deferred.isEmpty()) {
-      List<Map.Entry<K, V>> entries = new ArrayList<>(deferred.entrySet());
-      List<KeyValue<K, byte[]>> batch = new ArrayList<>(entries.size());
-      for (Map.Entry<K, V> e : entries) {
-        batch.add(KeyValue.pair(e.getKey(), encoder.apply(e.getValue())));
-      }
-      wrapped().putAll(batch);
-      deferred = new ConcurrentHashMap<>();
-    }
+    writeDeferred();
     super.flushCache();
   }
 
   @Override
   public void clearCache() {
-    deferred = new ConcurrentHashMap<>();
+    reset();
     super.clearCache();
   }
 
   @Override
   public void close() {
-    deferred = new ConcurrentHashMap<>();
+    reset();
     super.close();
   }
 
@@ -132,7 +158,7 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
 
   @Override
   public void put(K key, byte[] value) {
-    deferred.remove(key);
+    forget(key);
     wrapped().put(key, value);
   }
 
@@ -145,14 +171,14 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
   @Override
   public void putAll(List<KeyValue<K, byte[]>> entries) {
     for (KeyValue<K, byte[]> e : entries) {
-      deferred.remove(e.key);
+      forget(e.key);
     }
     wrapped().putAll(entries);
   }
 
   @Override
   public byte[] delete(K key) {
-    V v = deferred.remove(key);
+    V v = forget(key);
     byte[] old = wrapped().delete(key);
     return v != null ? encoder.apply(v) : old;
   }

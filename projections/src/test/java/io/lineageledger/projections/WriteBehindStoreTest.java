@@ -104,4 +104,17 @@ class WriteBehindStoreTest {
     store.flushCache();
     assertThat(store.get("a")).isNull();
   }
+
+  @Test
+  void tooManyDeferredKeysAreWrittenBeforeTheCommit() {
+    for (int i = 0; i < WriteBehindStore.MAX_DEFERRED - 1; i++) {
+      store.defer("k" + i, "v");
+    }
+    store.defer("k0", "again"); // no new key
+    assertThat(store.stored("k0")).isNull();
+    store.defer("last", "v");
+    assertThat(text(store.stored("k0"))).isEqualTo("again");
+    assertThat(text(store.stored("last"))).isEqualTo("v");
+    assertThat(store.deferred("k0")).isNull();
+  }
 }
