@@ -6,6 +6,7 @@ import io.lineageledger.projections.run.RunStateProjection;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.StreamsConfig;
@@ -72,6 +73,10 @@ public final class LedgerTopology {
     p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, defaultStreamThreads());
     p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+    // A task becomes active only when its changelogs are restored, and the restore consumer
+    // learns it has reached their end from a fetch that comes back empty: with the default 500 ms
+    // wait, every task of a starting or failed-over instance would idle half a second per fetch.
+    p.put(StreamsConfig.restoreConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 50);
     if (applicationServer != null) {
       p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
     }
