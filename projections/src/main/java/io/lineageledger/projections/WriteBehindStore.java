@@ -1,6 +1,7 @@
 package io.lineageledger.projections;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -8,6 +9,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -30,9 +32,10 @@ import org.apache.kafka.streams.state.internals.WrappedStateStore;
  * to the next transaction. When a task is closed dirty (its transaction aborted), the deferred
  * values are dropped with it, as the store's own cache would be.
  *
- * <p>Readers see deferred values at once: {@link #get} and the range iterators merge them over
- * the stored ones, so interactive queries are as fresh as with a cached store. Deferred values
- * must be immutable, since a query thread may encode one while the stream thread moves on.
+ * <p>Readers see deferred values at once: {@link #get} and the iterators merge them over
+ * the stored ones, so interactive queries are as fresh as with a cached store. The deferred values
+ * of a store that is queried must be immutable, since a query thread may encode one while the
+ * stream thread moves on (a store only its processor reads may change them in place).
  *
  * <p>Hooking the commit needs Kafka Streams' internal {@code WrappedStateStore} (and through it
  * {@code CachedStateStore}); the topology tests and the end-to-end tests fail if the hook is
@@ -45,6 +48,7 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
   /** Deferred keys that make a store write them before the commit. */
   public static final int MAX_DEFERRED = 100_000;
   private final Function<? super V, byte[]> encoder;
+  private final Function<K, Bytes> keyBytes;
   private final Comparator<K> order;
   // Replaced, not cleared, after each commit: only the stream thread writes, and a query still
   // holding the old map reads values equal to the ones just written underneath.
@@ -54,6 +58,7 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
   private WriteBehindStore(KeyValueStore<K, byte[]> inner, Function<? super V, byte[]> encoder, Function<K, Bytes> keyBytes) {
     super(inner);
     this.encoder = encoder;
+    this.keyBytes = keyBytes;
     this.order = Comparator.comparing(keyBytes);
   }
 
@@ -185,27 +190,32 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
 
   @Override
   public KeyValueIterator<K, byte[]> range(K from, K to) {
-    return merged(wrapped().range(from, to), from, to, false);
+    return merged(wrapped().range(from, to), key -> within(key, from, to), false);
   }
 
   @Override
   public KeyValueIterator<K, byte[]> reverseRange(K from, K to) {
-    return merged(wrapped().reverseRange(from, to), from, to, true);
+    return merged(wrapped().reverseRange(from, to), key -> within(key, from, to), true);
   }
 
   @Override
   public KeyValueIterator<K, byte[]> all() {
-    return merged(wrapped().all(), null, null, false);
+    return merged(wrapped().all(), key -> true, false);
   }
 
   @Override
   public KeyValueIterator<K, byte[]> reverseAll() {
-    return merged(wrapped().reverseAll(), null, null, true);
+    return merged(wrapped().reverseAll(), key -> true, true);
   }
 
   @Override
   public <PS extends Serializer<P>, P> KeyValueIterator<K, byte[]> prefixScan(P prefix, PS prefixKeySerializer) {
-    throw new UnsupportedOperationException("store " + name() + " does not support prefix scans; use range()");
+    byte[] p = prefixKeySerializer.serialize(null, prefix);
+    return merged(wrapped().prefixScan(prefix, prefixKeySerializer), key -> startsWith(keyBytes.apply(key).get(), p), false);
+  }
+
+  private static boolean startsWith(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
   }
 
   @Override
@@ -213,14 +223,20 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
     return wrapped().approximateNumEntries() + deferred.size();
   }
 
-  private KeyValueIterator<K, byte[]> merged(KeyValueIterator<K, byte[]> stored, K from, K to, boolean reverse) {
+  /** Whether {@code key} lies in [from, to], a null bound being open. */
+  private boolean within(K key, K from, K to) {
+    return (from == null || order.compare(key, from) >= 0) && (to == null || order.compare(key, to) <= 0);
+  }
+
+  /** {@code stored} with the deferred entries whose keys {@code select} takes merged in. */
+  private KeyValueIterator<K, byte[]> merged(KeyValueIterator<K, byte[]> stored, Predicate<K> select, boolean reverse) {
     ConcurrentHashMap<K, V> current = deferred;
     if (current.isEmpty()) {
       return stored;
     }
     List<Map.Entry<K, V>> dirty = new ArrayList<>();
     for (Map.Entry<K, V> e : current.entrySet()) {
-      if ((from == null || order.compare(e.getKey(), from) >= 0) && (to == null || order.compare(e.getKey(), to) <= 0)) {
+      if (select.test(e.getKey())) {
         dirty.add(Map.entry(e.getKey(), e.getValue()));
       }
     }

@@ -73,6 +73,19 @@ class WriteBehindStoreTest {
   }
 
   @Test
+  void aPrefixScanMergesTheDeferredKeysWithThePrefix() {
+    store.defer("run:a", "stored");
+    store.defer("run:c", "stored");
+    store.defer("sub", "stored");
+    store.flushCache();
+    store.defer("run:b", "new");
+    store.defer("run:c", "new");
+    store.defer("rum", "new");
+    assertThat(entries(store.prefixScan("run:", new org.apache.kafka.common.serialization.StringSerializer())))
+        .containsExactly("run:a=stored", "run:b=new", "run:c=new");
+  }
+
+  @Test
   void keysSortAsTheirBytesDoNotAsJavaStrings() {
     // U+FF5E sorts after U+1F600 as UTF-16 but before it as UTF-8, the store's order.
     store.defer("\uD83D\uDE00", "emoji");
