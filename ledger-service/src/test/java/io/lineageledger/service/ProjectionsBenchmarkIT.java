@@ -31,6 +31,8 @@ class ProjectionsBenchmarkIT {
     assertThat(r.get("rebuild_ratio").asDouble()).isEqualTo(r.get("rebuild_median_events_per_s").asDouble() / raw);
     assertThat(r.get("rebuild_after_first_tenth_events_per_s")).hasSize(2);
     assertThat(r.get("rebuild_after_first_tenth_median_events_per_s").asDouble()).isPositive();
+    assertThat(r.get("raw_read_cpu_us_per_event").asDouble()).isPositive();
+    assertThat(r.get("rebuild_cpu_us_per_event").asDouble()).isPositive();
     assertThat(r.get("latency_events").asInt()).isEqualTo(1000);
     assertThat(r.get("latency_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(r.get("latency_p99_ms").asDouble());
     assertThat(r.get("latency_p99_ms").asDouble()).isLessThanOrEqualTo(r.get("latency_max_ms").asDouble());

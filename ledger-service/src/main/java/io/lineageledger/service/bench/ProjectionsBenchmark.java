@@ -121,14 +121,20 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
     List<Double> raw = new ArrayList<>();
     List<Double> rebuild = new ArrayList<>();
     List<Double> steady = new ArrayList<>();
+    List<Double> rawCpu = new ArrayList<>();
+    List<Double> rebuildCpu = new ArrayList<>();
     for (int r = 0; r < rounds; r++) {
+      long cpu = BenchOptions.processCpuNanos();
       raw.add(rawRead(cluster.bootstrapServers, end, total));
+      rawCpu.add((BenchOptions.processCpuNanos() - cpu) / 1e3 / total);
+      cpu = BenchOptions.processCpuNanos();
       Rebuild measured = rebuild(cluster, admin, envelopes, topic, dlq, work, end, total, r);
+      rebuildCpu.add((BenchOptions.processCpuNanos() - cpu) / 1e3 / total);
       rebuild.add(measured.eventsPerSecond());
       steady.add(measured.steadyEventsPerSecond());
     }
     Latency latency = latency(cluster, admin, registry, envelopes, topic, dlq, work);
-    report(out, cluster, total, raw, rebuild, steady, latency);
+    report(out, cluster, total, raw, rebuild, steady, BenchOptions.median(rawCpu), BenchOptions.median(rebuildCpu), latency);
     return 0;
   }
 
@@ -310,8 +316,12 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
     }
   }
 
+  /**
+   * {@code rawCpu} and {@code rebuildCpu}: the process's CPU time per event while each side ran,
+   * in microseconds, broker included when it is embedded.
+   */
   private void report(PrintWriter out, BenchCluster cluster, long total, List<Double> raw, List<Double> rebuild, List<Double> steady,
-                      Latency latency) {
+                      double rawCpu, double rebuildCpu, Latency latency) {
     double rawMedian = BenchOptions.median(raw);
     double rebuildMedian = BenchOptions.median(rebuild);
     double steadyMedian = BenchOptions.median(steady);
@@ -326,6 +336,8 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
       r.put("raw_read_median_events_per_s", rawMedian);
       r.put("rebuild_median_events_per_s", rebuildMedian);
       r.put("rebuild_ratio", rebuildMedian / rawMedian);
+      r.put("raw_read_cpu_us_per_event", rawCpu);
+      r.put("rebuild_cpu_us_per_event", rebuildCpu);
       r.putPOJO("rebuild_after_first_tenth_events_per_s", steady);
       r.put("rebuild_after_first_tenth_median_events_per_s", steadyMedian);
       r.put("latency_events", latency.events());
@@ -337,9 +349,11 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
     } else {
       out.printf("projections benchmark: %,d StepSummary events in %d runs, %d rounds, broker %s%n", total, runs, rounds,
           cluster.embedded ? "embedded" : cluster.bootstrapServers);
-      out.printf("  raw consumer read (byte[])    %,12.0f events/s%n", rawMedian);
-      out.printf("  rebuild (dedupe + run state)  %,12.0f events/s   ratio %.3f%n", rebuildMedian, rebuildMedian / rawMedian);
-      out.printf("    after its first tenth       %,12.0f events/s   ratio %.3f   (start-up left out)%n", steadyMedian, steadyMedian / rawMedian);
+      out.printf("  raw consumer read (byte[])    %,12.0f events/s   %6.2f us CPU/event%n", rawMedian, rawCpu);
+      out.printf("  rebuild (dedupe + run state)  %,12.0f events/s   %6.2f us CPU/event   ratio %.3f%n", rebuildMedian, rebuildCpu,
+          rebuildMedian / rawMedian);
+      out.printf("    after its first tenth       %,12.0f events/s                      ratio %.3f   (start-up left out)%n", steadyMedian,
+          steadyMedian / rawMedian);
       out.printf("  produce-to-queryable latency at %,.0f events/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%,d events)%n",
           latency.achievedRate(), latency.p50Ms(), latency.p99Ms(), latency.maxMs(), latency.events());
     }
