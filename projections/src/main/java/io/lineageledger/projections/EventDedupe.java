@@ -94,7 +94,11 @@ public final class EventDedupe {
   /** The store key of the bucket of {@code id}, or of its own entry. */
   static Bytes key(String id) {
     long ms = uuidV7Millis(id);
-    return ms < 0 ? ownKey(id) : Bytes.wrap(ByteBuffer.allocate(9).put(SLOT_KEY).putLong(ms / SLOT_MILLIS).array());
+    return ms < 0 ? ownKey(id) : slotKey(ms / SLOT_MILLIS);
+  }
+
+  private static Bytes slotKey(long slot) {
+    return Bytes.wrap(ByteBuffer.allocate(9).put(SLOT_KEY).putLong(slot).array());
   }
 
   private static Bytes ownKey(String id) {
@@ -157,11 +161,15 @@ public final class EventDedupe {
   private static final class Dedupe implements Processor<String, EventEnvelope, String, EventEnvelope> {
     private ProcessorContext<String, EventEnvelope> context;
     private WriteBehindStore<Bytes, Bucket> seen;
+    private long lastSlot = -1;
+    private WriteBehindStore.Slot<Bucket> lastBucket;
 
     @Override
     public void init(ProcessorContext<String, EventEnvelope> context) {
       this.context = context;
       this.seen = WriteBehindStore.of(context.getStateStore(STORE));
+      this.lastSlot = -1;
+      this.lastBucket = null;
     }
 
     @Override
@@ -177,27 +185,43 @@ public final class EventDedupe {
 
     /** Records {@code id} as seen; false if it was seen before. */
     private boolean firstSeen(String id) {
-      Bytes key = key(id);
-      Bucket bucket = seen.deferred(key);
-      boolean deferred = bucket != null;
-      if (!deferred) {
-        bucket = Bucket.decode(seen.stored(key));
+      long ms = uuidV7Millis(id);
+      long slotIndex = ms < 0 ? -1 : ms / SLOT_MILLIS;
+      if (slotIndex >= 0 && slotIndex == lastSlot && seen.holds(lastBucket)) {
+        // The usual case: the same 10 ms as the event before, its bucket at hand.
+        Bucket bucket = lastBucket.value();
+        if (bucket.contains(id)) {
+          return false;
+        }
+        if (!bucket.full()) {
+          bucket.add(id);
+          return true;
+        }
       }
+      Bytes key = slotIndex < 0 ? ownKey(id) : slotKey(slotIndex);
+      WriteBehindStore.Slot<Bucket> slot = seen.slot(key);
+      Bucket bucket = slot != null ? slot.value() : Bucket.decode(seen.stored(key));
       if (bucket.contains(id)) {
         return false;
       }
-      if (key.get()[0] == SLOT_KEY && bucket.full()) {
+      if (slotIndex >= 0 && bucket.full()) {
         // An overflowing slot: the id is kept on its own, like an id that is not a UUIDv7.
-        key = ownKey(id);
-        if (seen.deferred(key) != null || seen.stored(key) != null) {
+        Bytes own = ownKey(id);
+        if (seen.deferred(own) != null || seen.stored(own) != null) {
           return false;
         }
-        bucket = Bucket.decode(null);
-        deferred = false;
+        Bucket single = Bucket.decode(null);
+        single.add(id);
+        seen.defer(own, single);
+        return true;
       }
-      bucket.add(id);
-      if (!deferred) { // a deferred bucket is changed in place
-        seen.defer(key, bucket);
+      bucket.add(id); // a deferred bucket is changed in place
+      if (slot == null) {
+        slot = seen.defer(key, bucket);
+      }
+      if (slotIndex >= 0) {
+        lastSlot = slotIndex;
+        lastBucket = slot;
       }
       return true;
     }

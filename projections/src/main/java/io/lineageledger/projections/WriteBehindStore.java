@@ -52,8 +52,31 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
   private final Comparator<K> order;
   // Replaced, not cleared, after each commit: only the stream thread writes, and a query still
   // holding the old map reads values equal to the ones just written underneath.
-  private volatile ConcurrentHashMap<K, V> deferred = new ConcurrentHashMap<>();
+  private volatile ConcurrentHashMap<K, Slot<V>> deferred = new ConcurrentHashMap<>();
   private int deferredKeys; // keys in deferred; the stream thread's alone
+
+  /**
+   * Where a key's deferred value is held until the commit. A processor that keeps the slot
+   * {@link #defer} returned can set the key again with {@link #set} instead of another map write,
+   * for as long as {@link WriteBehindStore#holds} says the slot is still the store's.
+   */
+  public static final class Slot<V> {
+    private volatile V value;
+    private boolean detached; // written and read by the stream thread only
+
+    private Slot(V value) {
+      this.value = value;
+    }
+
+    public V value() {
+      return value;
+    }
+
+    /** Sets the slot's key to {@code value}; only while the store {@link WriteBehindStore#holds} the slot. */
+    public void set(V value) {
+      this.value = value;
+    }
+  }
 
   private WriteBehindStore(KeyValueStore<K, byte[]> inner, Function<? super V, byte[]> encoder, Function<K, Bytes> keyBytes) {
     super(inner);
@@ -87,7 +110,18 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
 
   /** The value deferred for {@code key} since the last commit, or null. */
   public V deferred(K key) {
+    Slot<V> slot = deferred.get(key);
+    return slot == null ? null : slot.value;
+  }
+
+  /** The slot of the value deferred for {@code key} since the last commit, or null. */
+  public Slot<V> slot(K key) {
     return deferred.get(key);
+  }
+
+  /** Whether {@code slot} still holds a deferred value of this store: false once it was written or dropped. */
+  public boolean holds(Slot<V> slot) {
+    return slot != null && !slot.detached;
   }
 
   /** The value written for {@code key} at the last commit (deferred ones aside), or null. */
@@ -100,18 +134,26 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
    * with every other deferred value when {@value #MAX_DEFERRED} keys are waiting (as a store
    * cache evicts when full; the writes still belong to the task's open transaction).
    */
-  public void defer(K key, V value) {
-    if (deferred.put(key, value) == null && ++deferredKeys >= MAX_DEFERRED) {
+  public Slot<V> defer(K key, V value) {
+    Slot<V> slot = deferred.get(key);
+    if (slot != null) {
+      slot.value = value;
+      return slot;
+    }
+    slot = new Slot<>(value);
+    deferred.put(key, slot);
+    if (++deferredKeys >= MAX_DEFERRED) {
       writeDeferred();
     }
+    return slot;
   }
 
   private void writeDeferred() {
-    ConcurrentHashMap<K, V> current = deferred;
+    ConcurrentHashMap<K, Slot<V>> current = deferred;
     if (!current.isEmpty()) {
       List<KeyValue<K, byte[]>> batch = new ArrayList<>(current.size());
-      for (Map.Entry<K, V> e : current.entrySet()) {
-        batch.add(KeyValue.pair(e.getKey(), encoder.apply(e.getValue())));
+      for (Map.Entry<K, Slot<V>> e : current.entrySet()) {
+        batch.add(KeyValue.pair(e.getKey(), encoder.apply(e.getValue().value)));
       }
       wrapped().putAll(batch);
     }
@@ -119,14 +161,19 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
   }
 
   private V forget(K key) {
-    V v = deferred.remove(key);
-    if (v != null) {
-      deferredKeys--;
+    Slot<V> slot = deferred.remove(key);
+    if (slot == null) {
+      return null;
     }
-    return v;
+    slot.detached = true;
+    deferredKeys--;
+    return slot.value;
   }
 
   private void reset() {
+    for (Slot<V> slot : deferred.values()) {
+      slot.detached = true;
+    }
     deferred = new ConcurrentHashMap<>();
     deferredKeys = 0;
   }
@@ -157,7 +204,7 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
 
   @Override
   public byte[] get(K key) {
-    V v = deferred.get(key);
+    V v = deferred(key);
     return v != null ? encoder.apply(v) : wrapped().get(key);
   }
 
@@ -169,7 +216,7 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
 
   @Override
   public byte[] putIfAbsent(K key, byte[] value) {
-    V v = deferred.get(key);
+    V v = deferred(key);
     return v != null ? encoder.apply(v) : wrapped().putIfAbsent(key, value);
   }
 
@@ -230,14 +277,14 @@ public final class WriteBehindStore<K, V> extends WrappedStateStore<KeyValueStor
 
   /** {@code stored} with the deferred entries whose keys {@code select} takes merged in. */
   private KeyValueIterator<K, byte[]> merged(KeyValueIterator<K, byte[]> stored, Predicate<K> select, boolean reverse) {
-    ConcurrentHashMap<K, V> current = deferred;
+    ConcurrentHashMap<K, Slot<V>> current = deferred;
     if (current.isEmpty()) {
       return stored;
     }
     List<Map.Entry<K, V>> dirty = new ArrayList<>();
-    for (Map.Entry<K, V> e : current.entrySet()) {
+    for (Map.Entry<K, Slot<V>> e : current.entrySet()) {
       if (select.test(e.getKey())) {
-        dirty.add(Map.entry(e.getKey(), e.getValue()));
+        dirty.add(Map.entry(e.getKey(), e.getValue().value));
       }
     }
     if (dirty.isEmpty()) {

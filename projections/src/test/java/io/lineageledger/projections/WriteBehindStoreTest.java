@@ -130,4 +130,25 @@ class WriteBehindStoreTest {
     assertThat(text(store.stored("last"))).isEqualTo("v");
     assertThat(store.deferred("k0")).isNull();
   }
+
+  @Test
+  void aKeptSlotSetsItsKeyUntilTheCommitWritesIt() {
+    WriteBehindStore.Slot<String> slot = store.defer("a", "1");
+    assertThat(store.holds(slot)).isTrue();
+    assertThat(store.defer("a", "2")).as("one slot per key").isSameAs(slot);
+    slot.set("3");
+    assertThat(text(store.get("a"))).isEqualTo("3");
+    assertThat(entries(store.all())).containsExactly("a=3");
+    store.flushCache();
+    assertThat(store.holds(slot)).as("written at the commit").isFalse();
+    assertThat(text(store.stored("a"))).isEqualTo("3");
+
+    WriteBehindStore.Slot<String> again = store.defer("a", "4");
+    store.delete("a");
+    assertThat(store.holds(again)).as("dropped by a direct write").isFalse();
+    store.defer("b", "5");
+    WriteBehindStore.Slot<String> cleared = store.slot("b");
+    store.clearCache();
+    assertThat(store.holds(cleared)).isFalse();
+  }
 }

@@ -25,10 +25,15 @@ public final class MetricChunk {
 
   private MetricChunk() {}
 
+  /** The index of the chunk holding {@code step}. */
+  public static long index(long step) {
+    return Math.floorDiv(step, STEPS);
+  }
+
   /** The store key of the chunk holding {@code step} of {@code subject}. */
   public static Bytes key(String subject, long step) {
     byte[] s = subject.getBytes(StandardCharsets.UTF_8);
-    return Bytes.wrap(ByteBuffer.allocate(4 + s.length + 8).putInt(s.length).put(s).putLong(Math.floorDiv(step, STEPS)).array());
+    return Bytes.wrap(ByteBuffer.allocate(4 + s.length + 8).putInt(s.length).put(s).putLong(index(step)).array());
   }
 
   /** The first key of {@code subject}'s chunks (inclusive), for range scans. */

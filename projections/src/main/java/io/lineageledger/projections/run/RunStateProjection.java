@@ -49,17 +49,29 @@ public final class RunStateProjection {
 
   /**
    * One task's fold. Between two commits a run's state and its current metric chunk stay
-   * decoded in the write-behind stores; the first event of a run after a commit decodes them
-   * from the store once.
+   * decoded in the write-behind stores, and the fold keeps their slots, so that the next event
+   * of the run updates them without a map lookup; the first event of a run after a commit
+   * decodes them from the store once.
    */
   private static final class Fold implements Processor<String, EventEnvelope, Void, Void> {
+    // Runs whose slots a task's fold keeps; past this many it forgets them all and starts over.
+    private static final int KEPT_RUNS = 10_000;
     private WriteBehindStore<String, RunState> states;
     private WriteBehindStore<Bytes, MetricChunk.Open> metrics;
+    private final Map<String, Run> runs = new HashMap<>();
+
+    /** A run's slots in the two stores, and which chunk its metric slot holds. */
+    private static final class Run {
+      WriteBehindStore.Slot<RunState> state;
+      WriteBehindStore.Slot<MetricChunk.Open> chunk;
+      long chunkIndex;
+    }
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
       states = WriteBehindStore.of(context.getStateStore(STATE_STORE));
       metrics = WriteBehindStore.of(context.getStateStore(METRICS_STORE));
+      runs.clear(); // a revived task (after an aborted transaction) is initialized again
     }
 
     @Override
@@ -69,21 +81,39 @@ public final class RunStateProjection {
         return;
       }
       EventEnvelope event = record.value();
-      RunState state = states.deferred(subject);
-      if (state == null) {
-        byte[] before = states.stored(subject);
-        state = before == null ? RunState.empty(subject.substring(4)) : RunStateCodec.decode(before);
+      Run run = runs.get(subject);
+      if (run == null) {
+        if (runs.size() >= KEPT_RUNS) {
+          runs.clear();
+        }
+        run = new Run();
+        runs.put(subject, run);
       }
-      states.defer(subject, state.apply(event));
+      if (states.holds(run.state)) {
+        run.state.set(run.state.value().apply(event));
+      } else {
+        RunState state = states.deferred(subject);
+        if (state == null) {
+          byte[] before = states.stored(subject);
+          state = before == null ? RunState.empty(subject.substring(4)) : RunStateCodec.decode(before);
+        }
+        run.state = states.defer(subject, state.apply(event));
+      }
       if (event.getPayload() instanceof StepSummary s && s.getStep() >= 0) {
         Map<String, Double> values = new HashMap<>(s.getMetrics());
         values.put(LOSS, s.getLoss());
-        Bytes key = MetricChunk.key(subject, s.getStep());
-        MetricChunk.Open chunk = metrics.deferred(key);
-        if (chunk == null) {
-          chunk = MetricChunk.Open.of(metrics.stored(key));
+        long index = MetricChunk.index(s.getStep());
+        if (metrics.holds(run.chunk) && run.chunkIndex == index) {
+          run.chunk.set(run.chunk.value().with(s.getStep(), values));
+        } else {
+          Bytes key = MetricChunk.key(subject, s.getStep());
+          MetricChunk.Open chunk = metrics.deferred(key);
+          if (chunk == null) {
+            chunk = MetricChunk.Open.of(metrics.stored(key));
+          }
+          run.chunk = metrics.defer(key, chunk.with(s.getStep(), values));
+          run.chunkIndex = index;
         }
-        metrics.defer(key, chunk.with(s.getStep(), values));
       }
     }
   }
