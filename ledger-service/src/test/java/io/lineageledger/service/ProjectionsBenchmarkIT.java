@@ -39,6 +39,21 @@ class ProjectionsBenchmarkIT {
   }
 
   @Test
+  void historyBenchmarkTimesTheStoreAgainstReadingTheRunFromTheLog() throws Exception {
+    StringWriter out = new StringWriter();
+    var cli = LedgerCli.commandLine();
+    cli.setOut(new PrintWriter(out));
+    int exit = cli.execute("bench", "history", "--steps", "3000", "--points", "50", "--queries", "5", "--log-reads", "2", "--output", "json");
+    assertThat(exit).as(out.toString()).isZero();
+    JsonNode r = new ObjectMapper().readTree(out.toString());
+    assertThat(r.get("steps").asInt()).isEqualTo(3000);
+    double log = r.get("log_read_median_ms").asDouble();
+    assertThat(log).isPositive();
+    assertThat(r.get("store_whole_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(r.get("store_whole_max_ms").asDouble());
+    assertThat(r.get("store_downsampled_over_log").asDouble()).isEqualTo(r.get("store_downsampled_p50_ms").asDouble() / log);
+  }
+
+  @Test
   void lineageBenchmarkWalksTheStoreAndMemoryAlikeAndReportsRatios() throws Exception {
     StringWriter out = new StringWriter();
     var cli = LedgerCli.commandLine();

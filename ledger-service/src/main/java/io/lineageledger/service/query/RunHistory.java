@@ -29,10 +29,17 @@ import org.apache.kafka.common.utils.Utils;
 public final class RunHistory {
   private final String bootstrapServers;
   private final Deserializer<EventEnvelope> envelopes;
+  private final String topic;
 
   public RunHistory(String bootstrapServers, Deserializer<EventEnvelope> envelopes) {
+    this(bootstrapServers, envelopes, LedgerTopics.EVENTS);
+  }
+
+  /** The history in another events topic (benchmarks use topics of their own). */
+  public RunHistory(String bootstrapServers, Deserializer<EventEnvelope> envelopes, String topic) {
     this.bootstrapServers = bootstrapServers;
     this.envelopes = envelopes;
+    this.topic = topic;
   }
 
   public List<EventEnvelope> events(String subject) {
@@ -44,8 +51,8 @@ public final class RunHistory {
     byte[] key = subject.getBytes(StandardCharsets.UTF_8);
     List<EventEnvelope> out = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      int partitions = consumer.partitionsFor(LedgerTopics.EVENTS, Duration.ofSeconds(10)).size();
-      TopicPartition tp = new TopicPartition(LedgerTopics.EVENTS, Utils.toPositive(Utils.murmur2(key)) % partitions);
+      int partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).size();
+      TopicPartition tp = new TopicPartition(topic, Utils.toPositive(Utils.murmur2(key)) % partitions);
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));
       long end = consumer.endOffsets(List.of(tp), Duration.ofSeconds(10)).get(tp);
@@ -63,7 +70,7 @@ public final class RunHistory {
           }
           EventEnvelope event;
           try {
-            event = envelopes.deserialize(LedgerTopics.EVENTS, r.headers(), r.value());
+            event = envelopes.deserialize(topic, r.headers(), r.value());
           } catch (RuntimeException e) {
             continue; // in the dead-letter topic; the live projection skipped it too
           }

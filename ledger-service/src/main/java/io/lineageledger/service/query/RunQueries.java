@@ -125,16 +125,20 @@ public final class RunQueries {
    * never averaged away).
    */
   public List<MetricPoint> metric(String runId, String metric, int points) {
-    String subject = subject(runId);
-    ReadOnlyKeyValueStore<Bytes, byte[]> store = projections.current().store(RunStateProjection.METRICS_STORE);
+    List<MetricPoint> out = metric(projections.current().store(RunStateProjection.METRICS_STORE), subject(runId), metric, points);
+    if (out.isEmpty()) {
+      state(runId); // a missing run is a 404 of its own
+      throw new NotFoundException("run '" + runId + "' has no metric '" + metric + "'");
+    }
+    return out;
+  }
+
+  /** {@link #metric(String, String, int)} from a metric store; empty when the run has no such metric. */
+  public static List<MetricPoint> metric(ReadOnlyKeyValueStore<Bytes, byte[]> store, String subject, String metric, int points) {
     List<Long> steps = new ArrayList<>();
     List<Double> values = new ArrayList<>();
     try (KeyValueIterator<Bytes, byte[]> it = store.range(MetricChunk.first(subject), MetricChunk.last(subject))) {
       it.forEachRemaining(kv -> MetricChunk.read(kv.value, metric, steps, values));
-    }
-    if (steps.isEmpty()) {
-      state(runId); // a missing run is a 404 of its own
-      throw new NotFoundException("run '" + runId + "' has no metric '" + metric + "'");
     }
     int n = steps.size();
     int buckets = points <= 0 || points >= n ? n : points;
