@@ -135,12 +135,12 @@ public final class RunQueries {
 
   /** {@link #metric(String, String, int)} from a metric store; empty when the run has no such metric. */
   public static List<MetricPoint> metric(ReadOnlyKeyValueStore<Bytes, byte[]> store, String subject, String metric, int points) {
-    List<Long> steps = new ArrayList<>();
-    List<Double> values = new ArrayList<>();
+    MetricChunk.Series series = new MetricChunk.Series();
+    byte[] name = metric.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     try (KeyValueIterator<Bytes, byte[]> it = store.range(MetricChunk.first(subject), MetricChunk.last(subject))) {
-      it.forEachRemaining(kv -> MetricChunk.read(kv.value, metric, steps, values));
+      it.forEachRemaining(kv -> MetricChunk.read(kv.value, name, series));
     }
-    int n = steps.size();
+    int n = series.size();
     int buckets = points <= 0 || points >= n ? n : points;
     List<MetricPoint> out = new ArrayList<>(buckets);
     for (int b = 0; b < buckets; b++) {
@@ -150,12 +150,12 @@ public final class RunQueries {
       double min = Double.POSITIVE_INFINITY;
       double max = Double.NEGATIVE_INFINITY;
       for (int i = from; i < to; i++) {
-        double v = values.get(i);
+        double v = series.value(i);
         sum += v;
         min = Math.min(min, v);
         max = Math.max(max, v);
       }
-      out.add(new MetricPoint(steps.get(to - 1), sum / (to - from), min, max, to - from));
+      out.add(new MetricPoint(series.step(to - 1), sum / (to - from), min, max, to - from));
     }
     return out;
   }

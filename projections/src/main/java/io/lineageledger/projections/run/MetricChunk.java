@@ -85,21 +85,57 @@ public final class MetricChunk {
 
   /** One metric's values in a chunk, in step order, appended to {@code steps} and {@code values}. */
   public static void read(byte[] chunk, String metric, List<Long> steps, List<Double> values) {
+    Series series = new Series();
+    read(chunk, metric.getBytes(StandardCharsets.UTF_8), series);
+    for (int i = 0; i < series.size(); i++) {
+      steps.add(series.step(i));
+      values.add(series.value(i));
+    }
+  }
+
+  /** One metric's values in a chunk ({@code metric}: the name's UTF-8), in step order, appended to {@code series}. */
+  public static void read(byte[] chunk, byte[] metric, Series series) {
     ByteBuffer b = ByteBuffer.wrap(chunk);
-    byte[] name = metric.getBytes(StandardCharsets.UTF_8);
     while (b.hasRemaining()) {
       long step = b.getLong();
       int count = b.getShort();
       for (int i = 0; i < count; i++) {
         int len = b.getShort();
-        boolean match = len == name.length && regionEquals(chunk, b.position(), name);
+        boolean match = len == metric.length && regionEquals(chunk, b.position(), metric);
         b.position(b.position() + len);
         double v = b.getDouble();
         if (match) {
-          steps.add(step);
-          values.add(v);
+          series.add(step, v);
         }
       }
+    }
+  }
+
+  /** A metric's steps and values in unboxed arrays that grow as they are appended to: a long run's history without an object per step. */
+  public static final class Series {
+    private long[] steps = new long[1024];
+    private double[] values = new double[1024];
+    private int size;
+
+    void add(long step, double value) {
+      if (size == steps.length) {
+        steps = java.util.Arrays.copyOf(steps, size * 2);
+        values = java.util.Arrays.copyOf(values, size * 2);
+      }
+      steps[size] = step;
+      values[size++] = value;
+    }
+
+    public int size() {
+      return size;
+    }
+
+    public long step(int i) {
+      return steps[i];
+    }
+
+    public double value(int i) {
+      return values[i];
     }
   }
 
