@@ -5,14 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.events.StepSummary;
 import io.lineageledger.producers.LedgerClient;
-import io.lineageledger.projections.run.RunStateCodec;
 import io.lineageledger.projections.run.RunStateProjection;
 import io.lineageledger.schemas.registry.RestSchemaRegistryClient;
 import io.lineageledger.schemas.serde.LedgerAvroDeserializer;
 import io.lineageledger.service.query.LedgerStreams;
 import io.lineageledger.service.query.RunHistory;
 import io.lineageledger.service.query.RunQueries;
-import io.lineageledger.service.query.StoreUnavailableException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,14 +103,14 @@ public final class HistoryBenchmark implements Callable<Integer> {
         topic, topic + ".lineage", topic + ".dlq").start();
     try {
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-      while (latestStep(streams) < steps - 1) {
+      String subject = "run:" + RUN;
+      while (ProjectionsBenchmark.latestStep(streams, subject) < steps - 1) {
         if (System.nanoTime() > deadline || streams.state() == KafkaStreams.State.ERROR) {
           throw new IllegalStateException("the run was not projected within 10 minutes (" + streams.state() + ")");
         }
         Thread.sleep(50);
       }
       ReadOnlyKeyValueStore<Bytes, byte[]> store = streams.store(RunStateProjection.METRICS_STORE);
-      String subject = "run:" + RUN;
       for (int i = 0; i < 3; i++) { // warm-up
         check(RunQueries.metric(store, subject, RunStateProjection.LOSS, 0), steps);
         check(RunQueries.metric(store, subject, RunStateProjection.LOSS, points), Math.min(points, steps));
@@ -154,15 +152,6 @@ public final class HistoryBenchmark implements Callable<Integer> {
   private static void check(List<RunQueries.MetricPoint> answer, int expected) {
     if (answer.size() != expected) {
       throw new IllegalStateException("the history came back with " + answer.size() + " points, not " + expected);
-    }
-  }
-
-  private static long latestStep(LedgerStreams streams) {
-    try {
-      byte[] bytes = streams.<String, byte[]>store(RunStateProjection.STATE_STORE).get("run:" + RUN);
-      return bytes == null ? -1 : RunStateCodec.decode(bytes).latestStep();
-    } catch (StoreUnavailableException | org.apache.kafka.streams.errors.InvalidStateStoreException e) {
-      return -1;
     }
   }
 

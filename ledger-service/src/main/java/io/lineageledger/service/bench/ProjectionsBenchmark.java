@@ -307,7 +307,8 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
     }
   }
 
-  private static long latestStep(LedgerStreams streams, String subject) {
+  /** The latest step of a run in the run-state store, or -1 while there is none or the store cannot be read yet. */
+  static long latestStep(LedgerStreams streams, String subject) {
     try {
       byte[] bytes = streams.<String, byte[]>store(RunStateProjection.STATE_STORE).get(subject);
       return bytes == null ? -1 : RunStateCodec.decode(bytes).latestStep();
