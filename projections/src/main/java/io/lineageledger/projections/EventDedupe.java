@@ -3,8 +3,12 @@ package io.lineageledger.projections;
 import io.lineageledger.events.EventEnvelope;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.Topology;
@@ -149,12 +153,105 @@ public final class EventDedupe {
       return ids.contains(id);
     }
 
+    /** The ids, for reading only. */
+    Set<String> ids() {
+      return java.util.Collections.unmodifiableSet(ids);
+    }
+
     boolean full() {
       return ids.size() >= BUCKET_IDS;
     }
 
     void add(String id) {
       ids.add(id);
+    }
+  }
+
+  /**
+   * The same dedupe over one partition's ids held in memory, for {@link BulkRebuild}: what it
+   * holds is what the store of that partition's task would hold after the same ids, and
+   * {@link #forEachEntry} gives it as that store's changelog records.
+   */
+  public static final class InMemory {
+    private final Map<Bytes, Bucket> buckets = new HashMap<>();
+    private final Map<Bucket, Bytes> changed = new IdentityHashMap<>();
+    private Bucket lastChanged;
+    private long ids;
+    private Bytes lastKey;
+    private long lastSlot = -1;
+    private Bucket lastBucket;
+
+    /** Records {@code id} as seen; false if it was seen before. */
+    public boolean firstSeen(String id) {
+      long ms = uuidV7Millis(id);
+      long slotIndex = ms < 0 ? -1 : ms / SLOT_MILLIS;
+      Bucket bucket;
+      Bytes key = null;
+      if (slotIndex >= 0 && slotIndex == lastSlot) {
+        bucket = lastBucket;
+      } else {
+        key = slotIndex < 0 ? ownKey(id) : slotKey(slotIndex);
+        bucket = buckets.get(key);
+      }
+      if (bucket != null && bucket.contains(id)) {
+        return false;
+      }
+      if (bucket != null && slotIndex >= 0 && bucket.full()) {
+        Bytes own = ownKey(id);
+        if (buckets.containsKey(own)) {
+          return false;
+        }
+        Bucket single = Bucket.decode(null);
+        single.add(id);
+        buckets.put(own, single);
+        changed.put(single, own);
+        ids++;
+        return true;
+      }
+      if (bucket == null) {
+        bucket = Bucket.decode(null);
+        buckets.put(key, bucket);
+      }
+      bucket.add(id);
+      ids++;
+      if (key == null) {
+        key = lastKey;
+      }
+      if (bucket != lastChanged) {
+        changed.put(bucket, key);
+        lastChanged = bucket;
+      }
+      if (slotIndex >= 0) {
+        lastSlot = slotIndex;
+        lastBucket = bucket;
+        lastKey = key;
+      }
+      return true;
+    }
+
+    /** A rough count of the heap bytes held: an id costs its string and its set entry. */
+    public long approximateBytes() {
+      return ids * 120 + buckets.size() * 96L;
+    }
+
+    /**
+     * Each store entry changed since the last call, as its changelog record: key and value
+     * bytes. With {@code exceptCurrent}, the bucket of the latest id's slot, which the next ids
+     * will most likely go on filling, stays back for a later call.
+     */
+    public void drainChanged(BiConsumer<byte[], byte[]> out, boolean exceptCurrent) {
+      Bytes currentKey = exceptCurrent && lastChanged != null ? changed.get(lastChanged) : null;
+      changed.forEach((bucket, key) -> {
+        if (bucket != lastChanged || currentKey == null) {
+          out.accept(key.get(), bucket.encode());
+        }
+      });
+      changed.clear();
+      if (currentKey != null) {
+        changed.put(lastChanged, currentKey);
+      } else {
+        lastChanged = null;
+      }
     }
   }
 

@@ -129,4 +129,42 @@ class EventDedupeTest {
     // the full slot, its 100 overflowing ids, the next slot, and the two ids that are no UUIDv7
     assertThat(entries).isEqualTo(1 + 100 + 1 + 2);
   }
+
+  @Test
+  void theInMemoryDedupeOfARebuildHoldsWhatTheStoreHoldsAfterTheSameIds() {
+    List<EventEnvelope> list = new ArrayList<>();
+    for (int i = 0; i < EventDedupe.BUCKET_IDS + 300; i++) {
+      list.add(summary(uuidV7(1_700_000_000_000L, i), i)); // one slot, overflowing
+    }
+    for (int i = 0; i < 500; i++) {
+      list.add(summary(uuidV7(1_700_000_000_000L + 10 * (i / 50), 100_000 + i), 10_000 + i)); // ten slots
+      list.add(summary("legacy-" + i, 20_000 + i)); // not UUIDv7: an entry each
+    }
+    for (int i = 0; i < list.size(); i += 13) {
+      list.add(list.get(i)); // shipped twice
+    }
+    list.add(summary(uuidV7(1_700_000_000_000L, EventDedupe.BUCKET_IDS + 50), 1)); // back in the overflowed slot
+    publish(list);
+
+    EventDedupe.InMemory memory = new EventDedupe.InMemory();
+    Map<Bytes, java.util.Set<String>> logged = new java.util.HashMap<>();
+    long firstSeen = 0;
+    for (int i = 0; i < list.size(); i++) {
+      if (memory.firstSeen(list.get(i).getEventId())) {
+        firstSeen++;
+      }
+      if (i % 700 == 0) {
+        memory.drainChanged((k, v) -> logged.put(Bytes.wrap(k), EventDedupe.Bucket.decode(v).ids()), true);
+      }
+    }
+    memory.drainChanged((k, v) -> logged.put(Bytes.wrap(k), EventDedupe.Bucket.decode(v).ids()), false);
+
+    Map<Bytes, java.util.Set<String>> stored = new java.util.HashMap<>();
+    KeyValueStore<Bytes, byte[]> store = driver.getKeyValueStore(EventDedupe.STORE);
+    try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
+      it.forEachRemaining(kv -> stored.put(kv.key, EventDedupe.Bucket.decode(kv.value).ids()));
+    }
+    assertThat(logged).isEqualTo(stored);
+    assertThat(firstSeen).isEqualTo(counted()).isEqualTo(EventDedupe.BUCKET_IDS + 300 + 500 + 500L);
+  }
 }

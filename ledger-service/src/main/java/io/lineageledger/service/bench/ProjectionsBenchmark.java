@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.events.StepSummary;
 import io.lineageledger.producers.LedgerClient;
+import io.lineageledger.projections.BulkRebuild;
 import io.lineageledger.projections.run.RunStateCodec;
 import io.lineageledger.projections.run.RunStateProjection;
 import io.lineageledger.schemas.registry.RestSchemaRegistryClient;
@@ -123,6 +124,8 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
     List<Double> steady = new ArrayList<>();
     List<Double> rawCpu = new ArrayList<>();
     List<Double> rebuildCpu = new ArrayList<>();
+    List<Double> bulkSeconds = new ArrayList<>();
+    List<Double> startSeconds = new ArrayList<>();
     for (int r = 0; r < rounds; r++) {
       long cpu = BenchOptions.processCpuNanos();
       raw.add(rawRead(cluster.bootstrapServers, end, total));
@@ -132,9 +135,12 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
       rebuildCpu.add((BenchOptions.processCpuNanos() - cpu) / 1e3 / total);
       rebuild.add(measured.eventsPerSecond());
       steady.add(measured.steadyEventsPerSecond());
+      bulkSeconds.add(measured.bulkSeconds());
+      startSeconds.add(measured.startSeconds());
     }
     Latency latency = latency(cluster, admin, registry, envelopes, topic, dlq, work);
-    report(out, cluster, total, raw, rebuild, steady, BenchOptions.median(rawCpu), BenchOptions.median(rebuildCpu), latency);
+    report(out, cluster, total, raw, rebuild, steady, BenchOptions.median(rawCpu), BenchOptions.median(rebuildCpu),
+        BenchOptions.median(bulkSeconds), BenchOptions.median(startSeconds), latency);
     return 0;
   }
 
@@ -169,39 +175,50 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
   }
 
   /**
-   * A rebuild's rate over the whole topic, from the application's start (group join, task and
-   * store creation included) to its last commit; and over the part committed after the first
-   * tenth, which leaves that start-up out.
+   * A rebuild's rate over the whole topic, from its start to the rebuilt application serving
+   * every partition; over the part done after the first tenth, which leaves start-up out; and how
+   * its time split between the bulk fold and the application's start (restoring the stores).
    */
-  record Rebuild(double eventsPerSecond, double steadyEventsPerSecond) {}
+  record Rebuild(double eventsPerSecond, double steadyEventsPerSecond, double bulkSeconds, double startSeconds) {}
 
-  /** A fresh projections application from offset 0 until it has committed the whole topic. */
+  /**
+   * A rebuild as {@code ledger rebuild} does it: the bulk fold from offset 0 under a fresh
+   * application id, then that application, until it has restored its stores and serves every
+   * partition with the whole topic committed.
+   */
   private Rebuild rebuild(BenchCluster cluster, Admin admin, LedgerAvroDeserializer<EventEnvelope> envelopes, String topic,
                                 String dlq, Path work, Map<TopicPartition, Long> end, long total, int round) throws Exception {
     String appId = topic + "-rebuild-" + round;
     long start = System.nanoTime();
+    long[] tenth = new long[2]; // when, and how many offsets were done then
+    new BulkRebuild(cluster.bootstrapServers, topic, topic + ".lineage", envelopes).load(appId, end, done -> {
+      if (tenth[0] == 0 && done >= total / 10) {
+        tenth[0] = System.nanoTime();
+        tenth[1] = done;
+      }
+    });
+    long bulkDone = System.nanoTime();
     LedgerStreams streams = new LedgerStreams(appId, cluster.bootstrapServers, work.resolve("state"), null, envelopes, streamsProperties, topic, topic + ".lineage", dlq)
         .start();
     try {
       long deadline = start + TimeUnit.MINUTES.toNanos(10);
-      long tenthAt = 0;
-      long tenth = 0;
       long done;
-      while ((done = committed(admin, appId, end)) < total) {
+      while ((done = committed(admin, appId, end)) < total || !streams.activeOnAll(end.size())) {
         if (System.nanoTime() > deadline || streams.state() == KafkaStreams.State.ERROR) {
-          throw new IllegalStateException("the rebuild did not finish (" + streams.state() + ")");
+          throw new IllegalStateException("the rebuild did not finish (" + streams.state() + ", " + done + " of " + total + " committed)");
         }
-        if (tenthAt == 0 && done >= total / 10) {
-          tenthAt = System.nanoTime();
-          tenth = done;
+        if (tenth[0] == 0 && done >= total / 10) {
+          tenth[0] = System.nanoTime();
+          tenth[1] = done;
         }
         Thread.sleep(20);
       }
       long now = System.nanoTime();
-      if (tenthAt == 0) { // the whole topic in one commit
-        tenthAt = start;
+      if (tenth[0] == 0) { // the whole topic at once
+        tenth[0] = start;
       }
-      return new Rebuild(total / ((now - start) / 1e9), (total - tenth) / ((now - tenthAt) / 1e9));
+      return new Rebuild(total / ((now - start) / 1e9), (total - tenth[1]) / ((now - tenth[0]) / 1e9), (bulkDone - start) / 1e9,
+          (now - bulkDone) / 1e9);
     } finally {
       discard(streams, admin);
     }
@@ -322,7 +339,7 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
    * in microseconds, broker included when it is embedded.
    */
   private void report(PrintWriter out, BenchCluster cluster, long total, List<Double> raw, List<Double> rebuild, List<Double> steady,
-                      double rawCpu, double rebuildCpu, Latency latency) {
+                      double rawCpu, double rebuildCpu, double bulkSeconds, double startSeconds, Latency latency) {
     double rawMedian = BenchOptions.median(raw);
     double rebuildMedian = BenchOptions.median(rebuild);
     double steadyMedian = BenchOptions.median(steady);
@@ -339,6 +356,8 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
       r.put("rebuild_ratio", rebuildMedian / rawMedian);
       r.put("raw_read_cpu_us_per_event", rawCpu);
       r.put("rebuild_cpu_us_per_event", rebuildCpu);
+      r.put("rebuild_bulk_fold_median_s", bulkSeconds);
+      r.put("rebuild_restore_and_start_median_s", startSeconds);
       r.putPOJO("rebuild_after_first_tenth_events_per_s", steady);
       r.put("rebuild_after_first_tenth_median_events_per_s", steadyMedian);
       r.put("latency_events", latency.events());
@@ -353,6 +372,7 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
       out.printf("  raw consumer read (byte[])    %,12.0f events/s   %6.2f us CPU/event%n", rawMedian, rawCpu);
       out.printf("  rebuild (dedupe + run state)  %,12.0f events/s   %6.2f us CPU/event   ratio %.3f%n", rebuildMedian, rebuildCpu,
           rebuildMedian / rawMedian);
+      out.printf("    bulk fold %.2f s, then restore and start %.2f s (medians)%n", bulkSeconds, startSeconds);
       out.printf("    after its first tenth       %,12.0f events/s                      ratio %.3f   (start-up left out)%n", steadyMedian,
           steadyMedian / rawMedian);
       out.printf("  produce-to-queryable latency at %,.0f events/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%,d events)%n",

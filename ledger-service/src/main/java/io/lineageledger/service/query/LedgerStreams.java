@@ -3,6 +3,7 @@ package io.lineageledger.service.query;
 import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.infra.LedgerTopics;
 import io.lineageledger.projections.LedgerTopology;
+import io.lineageledger.projections.run.RunStateProjection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -78,6 +79,26 @@ public final class LedgerStreams implements AutoCloseable {
       return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<K, V>keyValueStore()));
     } catch (InvalidStateStoreException e) {
       throw new StoreUnavailableException("store '" + name + "' is migrating or restoring: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Whether this instance answers for every one of the {@code partitions} of the events topic:
+   * the application is running and the run-state store of each partition is active here, hence
+   * restored (a task whose stores are still restoring cannot be queried).
+   */
+  public boolean activeOnAll(int partitions) {
+    if (streams.state() != KafkaStreams.State.RUNNING) {
+      return false;
+    }
+    try {
+      for (int p = 0; p < partitions; p++) {
+        streams.store(StoreQueryParameters.fromNameAndType(RunStateProjection.STATE_STORE, QueryableStoreTypes.keyValueStore())
+            .withPartition(p)).approximateNumEntries();
+      }
+      return true;
+    } catch (InvalidStateStoreException e) {
+      return false;
     }
   }
 

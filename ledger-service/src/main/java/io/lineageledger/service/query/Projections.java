@@ -2,6 +2,7 @@ package io.lineageledger.service.query;
 
 import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.infra.LedgerTopics;
+import io.lineageledger.projections.BulkRebuild;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -30,9 +31,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The projections this instance serves from, and their rebuild. The application id in use is
  * kept in {@code STATE_DIR/application-id}, so a restart picks up where the last rebuild left
- * off. A rebuild starts a second application under a new id that reads {@code ledger.events}
- * from offset 0; once it has committed everything that was in the log when the rebuild began,
- * queries switch to it, and the old application is closed and its local state, consumer group
+ * off. A rebuild folds {@code ledger.events} from offset 0 in bulk into the stores of a second
+ * application under a new id ({@link BulkRebuild}), then starts that application, which restores
+ * them and goes on from where the bulk fold stopped; once it has committed everything that was in
+ * the log when the rebuild began and serves every partition, queries switch to it, and the old application is closed and its local state, consumer group
  * and internal topics deleted. Until then queries keep being answered by the old one.
  *
  * <p>Thread-safe: queries call {@link #current} from any thread; the rebuild runs on a thread of its own.
@@ -132,11 +134,14 @@ public final class Projections implements AutoCloseable {
     Instant started = rebuild.startedAt();
     LedgerStreams fresh = null;
     try {
+      // Folds the log in bulk first; the application restores what that wrote and goes on from there.
+      new BulkRebuild(bootstrapServers, LedgerTopics.EVENTS, LedgerTopics.LINEAGE_EDGES, envelopes)
+          .load(next, target, done -> rebuild = new RebuildStatus("RUNNING", next, old, done, total, started, null, null));
       fresh = open(next).start();
       while (true) {
         long consumed = committed(next, target);
         rebuild = new RebuildStatus("RUNNING", next, old, consumed, total, started, null, null);
-        if (consumed >= total && fresh.state() == KafkaStreams.State.RUNNING) {
+        if (consumed >= total && fresh.activeOnAll(target.size())) {
           break;
         }
         if (fresh.state() == KafkaStreams.State.ERROR || fresh.state() == KafkaStreams.State.NOT_RUNNING) {
@@ -158,7 +163,9 @@ public final class Projections implements AutoCloseable {
       rebuild = new RebuildStatus("FAILED", next, old, rebuild.consumed(), total, started, Instant.now(), e.toString());
       if (fresh != null && fresh != current) {
         fresh.close();
+        fresh.cleanUp();
       }
+      deleteGroupAndTopics(next);
     }
   }
 
@@ -167,6 +174,11 @@ public final class Projections implements AutoCloseable {
     String id = old.applicationId();
     old.close();
     old.cleanUp();
+    deleteGroupAndTopics(id);
+  }
+
+  /** Deletes the consumer group and internal topics of an application no instance runs any more. */
+  private void deleteGroupAndTopics(String id) {
     try {
       admin.deleteConsumerGroups(List.of(id)).all().get(30, TimeUnit.SECONDS);
       List<String> internal = admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
@@ -175,7 +187,7 @@ public final class Projections implements AutoCloseable {
         admin.deleteTopics(internal).all().get(30, TimeUnit.SECONDS);
       }
     } catch (Exception e) {
-      LOG.warn("could not delete the group and internal topics of replaced application {}: {}", id, e.toString());
+      LOG.warn("could not delete the group and internal topics of application {}: {}", id, e.toString());
     }
   }
 

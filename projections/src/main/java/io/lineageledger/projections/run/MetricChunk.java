@@ -157,6 +157,85 @@ public final class MetricChunk {
     return out;
   }
 
+  /**
+   * Step {@code step}'s entry for a summary: its {@code metrics} and its loss under
+   * {@code lossName} (which wins over a metric of that name), as {@link #with} would write the
+   * merged map, without building it.
+   */
+  static byte[] encodeStep(long step, String lossName, double loss, Map<String, Double> metrics) {
+    int n = metrics.size() + (metrics.containsKey(lossName) ? 0 : 1);
+    String[] names = new String[n];
+    int k = 0;
+    for (String name : metrics.keySet()) {
+      if (!name.equals(lossName)) {
+        names[k++] = name;
+      }
+    }
+    names[k] = lossName;
+    java.util.Arrays.sort(names);
+    byte[][] encoded = new byte[n][];
+    int size = 10;
+    for (int i = 0; i < n; i++) {
+      encoded[i] = names[i].getBytes(StandardCharsets.UTF_8);
+      if (encoded[i].length > Short.MAX_VALUE) {
+        throw new IllegalArgumentException("metric name of " + encoded[i].length + " bytes; the limit is " + Short.MAX_VALUE);
+      }
+      size += 2 + encoded[i].length + 8;
+    }
+    if (n > Short.MAX_VALUE) {
+      throw new IllegalArgumentException(n + " metrics in one step; the limit is " + Short.MAX_VALUE);
+    }
+    ByteBuffer b = ByteBuffer.allocate(size).putLong(step).putShort((short) n);
+    for (int i = 0; i < n; i++) {
+      b.putShort((short) encoded[i].length).put(encoded[i]).putDouble(names[i].equals(lossName) ? loss : metrics.get(names[i]));
+    }
+    return b.array();
+  }
+
+  /**
+   * A chunk appended to in place, for folding a run's steps in order in memory: the same bytes
+   * as {@link Open#with} would give, without copying the chunk per step.
+   */
+  static final class Growing {
+    private byte[] buf;
+    private int length;
+    private long lastStep;
+
+    Growing(Open from) {
+      buf = java.util.Arrays.copyOf(from.bytes(), Math.max(256, from.bytes().length * 2));
+      length = from.bytes().length;
+      lastStep = from.lastStep();
+    }
+
+    /** Adds a summary's step; one that is not after the last step rewrites the chunk like {@link Open#with}. */
+    void add(long step, String lossName, double loss, Map<String, Double> metrics) {
+      if (length > 0 && step <= lastStep) {
+        Map<String, Double> values = new java.util.HashMap<>(metrics);
+        values.put(lossName, loss);
+        Open merged = toOpen().with(step, values);
+        buf = java.util.Arrays.copyOf(merged.bytes(), Math.max(256, merged.bytes().length * 2));
+        length = merged.bytes().length;
+        lastStep = merged.lastStep();
+        return;
+      }
+      byte[] entry = encodeStep(step, lossName, loss, metrics);
+      if (length + entry.length > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, length + entry.length));
+      }
+      System.arraycopy(entry, 0, buf, length, entry.length);
+      length += entry.length;
+      lastStep = step;
+    }
+
+    int length() {
+      return length;
+    }
+
+    Open toOpen() {
+      return length == 0 ? Open.of(null) : new Open(java.util.Arrays.copyOf(buf, length), lastStep);
+    }
+  }
+
   private static byte[] encodeStep(long step, Map<String, Double> values) {
     String[] names = values.keySet().toArray(new String[0]);
     java.util.Arrays.sort(names);

@@ -6,6 +6,7 @@ import io.lineageledger.projections.WriteBehindStore;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.Topology;
@@ -44,6 +45,89 @@ public final class RunStateProjection {
     topology.addStateStore(WriteBehindStore.<Bytes, MetricChunk.Open>builder(
         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(METRICS_STORE), Serdes.Bytes(), Serdes.ByteArray()).withCachingDisabled(),
         MetricChunk.Open::bytes, key -> key), NODE);
+  }
+
+  /** What a summary adds to the metric history: its metrics and its loss under {@value #LOSS}. */
+  static Map<String, Double> values(StepSummary s) {
+    Map<String, Double> values = new HashMap<>(s.getMetrics());
+    values.put(LOSS, s.getLoss());
+    return values;
+  }
+
+  /**
+   * The same fold over one partition's events held in memory, for
+   * {@link io.lineageledger.projections.BulkRebuild}: after the same events, it holds what the
+   * two stores of that partition's task would, and gives it as their changelog records.
+   */
+  public static final class InMemory {
+    private final Map<String, Run> runs = new HashMap<>();
+    // Chunks other than each run's current one.
+    private final Map<Bytes, MetricChunk.Open> chunks = new HashMap<>();
+    private long chunkBytes;
+
+    /** A run's state and its current chunk, so that the next step of a run is no map lookup. */
+    private static final class Run {
+      RunState state;
+      long chunkIndex = Long.MIN_VALUE;
+      long chunkStep;
+      MetricChunk.Growing chunk;
+    }
+
+    /**
+     * Folds {@code event}, read under {@code subject}; events of subjects other than runs are
+     * not run state. A run's metric chunk that this event closes (its next step is in the next
+     * chunk) goes to {@code closed} as its changelog record; it is kept, as a later step may
+     * still reopen it, and then comes out again when it closes anew.
+     */
+    public void apply(String subject, EventEnvelope event, BiConsumer<byte[], byte[]> closed) {
+      if (!subject.startsWith("run:")) {
+        return;
+      }
+      Run run = runs.get(subject);
+      RunState after = (run == null ? RunState.empty(subject.substring(4)) : run.state).apply(event);
+      if (run == null) {
+        run = new Run();
+        runs.put(subject, run);
+      }
+      run.state = after;
+      if (event.getPayload() instanceof StepSummary s && s.getStep() >= 0) {
+        long index = MetricChunk.index(s.getStep());
+        if (index != run.chunkIndex) {
+          if (run.chunk != null) {
+            Bytes key = MetricChunk.key(subject, run.chunkStep);
+            MetricChunk.Open done = run.chunk.toOpen();
+            chunks.put(key, done);
+            closed.accept(key.get(), done.bytes());
+          }
+          MetricChunk.Open earlier = chunks.remove(MetricChunk.key(subject, s.getStep()));
+          run.chunk = new MetricChunk.Growing(earlier == null ? MetricChunk.Open.of(null) : earlier);
+          run.chunkIndex = index;
+          run.chunkStep = s.getStep();
+        }
+        int before = run.chunk.length();
+        run.chunk.add(s.getStep(), LOSS, s.getLoss(), s.getMetrics());
+        chunkBytes += run.chunk.length() - before;
+      }
+    }
+
+    /** A rough count of the heap bytes held: the chunks' bytes, and a few kilobytes per run. */
+    public long approximateBytes() {
+      return chunkBytes * 2 + chunks.size() * 96L + runs.size() * 4096L;
+    }
+
+    /** Each entry of {@value #STATE_STORE} as its changelog record: key and value bytes. */
+    public void forEachState(BiConsumer<byte[], byte[]> out) {
+      runs.forEach((subject, run) -> out.accept(subject.getBytes(StandardCharsets.UTF_8), RunStateCodec.encode(run.state)));
+    }
+
+    /** The entries of {@value #METRICS_STORE} not yet given to {@link #apply}'s {@code closed}: each run's current chunk. */
+    public void forEachOpenChunk(BiConsumer<byte[], byte[]> out) {
+      runs.forEach((subject, run) -> {
+        if (run.chunk != null) {
+          out.accept(MetricChunk.key(subject, run.chunkStep).get(), run.chunk.toOpen().bytes());
+        }
+      });
+    }
   }
 
   /**
@@ -99,8 +183,7 @@ public final class RunStateProjection {
         run.state = states.defer(subject, state.apply(event));
       }
       if (event.getPayload() instanceof StepSummary s && s.getStep() >= 0) {
-        Map<String, Double> values = new HashMap<>(s.getMetrics());
-        values.put(LOSS, s.getLoss());
+        Map<String, Double> values = values(s);
         long index = MetricChunk.index(s.getStep());
         if (metrics.holds(run.chunk) && run.chunkIndex == index) {
           run.chunk.set(run.chunk.value().with(s.getStep(), values));

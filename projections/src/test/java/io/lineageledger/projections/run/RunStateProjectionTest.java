@@ -154,4 +154,39 @@ class RunStateProjectionTest {
     }
     return all.toString();
   }
+
+  @Test
+  void theInMemoryFoldOfARebuildWritesWhatTheStoresHoldAfterTheSameEvents() {
+    RunStateTest t = new RunStateTest();
+    List<EventEnvelope> list = new ArrayList<>(t.scenario());
+    for (long step = 0; step < 100; step++) {
+      list.add(t.run(StepSummary.newBuilder().setStep(step).setLoss(3.0 - step / 50.0).setMetrics(Map.of("lr", 1e-3, "loss", 9.0)).build()));
+      list.add(t.event("run:r2", StepSummary.newBuilder().setStep(step * 3).setLoss(2.0).setMetrics(Map.of()).build()));
+    }
+    // Steps that go back into chunks already closed, one replacing a step it held.
+    list.add(t.run(StepSummary.newBuilder().setStep(40).setLoss(0.5).setMetrics(Map.of("lr", 2e-3)).build()));
+    list.add(t.run(StepSummary.newBuilder().setStep(5).setLoss(0.25).setMetrics(Map.of()).build()));
+    list.add(t.run(StepSummary.newBuilder().setStep(100).setLoss(0.125).setMetrics(Map.of()).build()));
+    publish(list);
+
+    RunStateProjection.InMemory memory = new RunStateProjection.InMemory();
+    Map<String, byte[]> metricLog = new java.util.TreeMap<>();
+    for (EventEnvelope e : list) {
+      memory.apply(e.getSubject(), e, (k, v) -> metricLog.put(java.util.HexFormat.of().formatHex(k), v));
+    }
+    memory.forEachOpenChunk((k, v) -> metricLog.put(java.util.HexFormat.of().formatHex(k), v));
+    Map<String, byte[]> stateLog = new java.util.TreeMap<>();
+    memory.forEachState((k, v) -> stateLog.put(new String(k, StandardCharsets.UTF_8), v));
+
+    KeyValueStore<String, byte[]> states = driver.getKeyValueStore(RunStateProjection.STATE_STORE);
+    KeyValueStore<Bytes, byte[]> metrics = driver.getKeyValueStore(RunStateProjection.METRICS_STORE);
+    assertThat(stateLog.keySet()).containsExactly("run:r1", "run:r2");
+    stateLog.forEach((k, v) -> assertThat(v).as(k).isEqualTo(states.get(k)));
+    Map<String, byte[]> stored = new java.util.TreeMap<>();
+    try (KeyValueIterator<Bytes, byte[]> it = metrics.all()) {
+      it.forEachRemaining(kv -> stored.put(java.util.HexFormat.of().formatHex(kv.key.get()), kv.value));
+    }
+    assertThat(metricLog.keySet()).isEqualTo(stored.keySet());
+    metricLog.forEach((k, v) -> assertThat(v).as(k).isEqualTo(stored.get(k)));
+  }
 }
