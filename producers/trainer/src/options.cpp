@@ -76,7 +76,7 @@ std::string usage_text(const std::string& default_corpus) {
              "  --corpus PATH              raw text corpus (default ") +
          default_corpus +
          ")\n"
-         "  --data-seed N              seed of the train/validation split (default: --seed)\n"
+         "  --data-seed N              seed of the train/validation split (default 42, whatever --seed is)\n"
          "  --min-line-chars N         filter drops shorter lines (default 8)\n"
          "  --max-line-chars N         filter drops longer lines (default 400)\n"
          "periodic work:\n"
@@ -132,7 +132,6 @@ Options parse_options(int argc, char** argv, const std::string& default_corpus) 
        }}},
       {"--data-seed", {true, true, [&](auto& f, auto& v) {
          o.data_seed = parse_u64(f, v, 0, kMaxI63);
-         o.data_seed_set = true;
        }}},
       {"--min-line-chars", {true, true, [&](auto& f, auto& v) { o.min_line_chars = int(parse_u64(f, v, 0, 1000000)); }}},
       {"--max-line-chars", {true, true, [&](auto& f, auto& v) { o.max_line_chars = int(parse_u64(f, v, 1, 1000000)); }}},
@@ -189,7 +188,6 @@ Options parse_options(int argc, char** argv, const std::string& default_corpus) 
     it->second.set(name, value);
     if (it->second.in_cli_layer) o.cli_layer[name.substr(2)] = it->second.takes_value ? value : "true";
   }
-  if (!o.data_seed_set) o.data_seed = o.seed;
   if (o.resume_without_optimizer_state && o.resume.empty()) {
     throw UsageError("--resume-without-optimizer-state needs --resume CKPT");
   }

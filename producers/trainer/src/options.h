@@ -26,7 +26,6 @@ struct Options {
   // data
   std::string corpus;
   std::uint64_t data_seed = 42;
-  bool data_seed_set = false;
   int min_line_chars = 8;
   int max_line_chars = 400;
   // periodic work

@@ -150,6 +150,9 @@ std::array<std::uint8_t, 32> digest_bytes(const std::string& digest) {
 struct EvalResult {
   double loss = 0, perplexity = 0, accuracy = 0;
   std::size_t windows = 0;
+  // Per window, in position order: its loss and whether the next character was predicted
+  // (1 or 0). Published as per-sample values, so comparisons can say how certain a difference is.
+  std::vector<double> window_loss, window_correct;
 };
 
 // Evaluation windows: all validation windows if there are at most n, else n of them chosen
@@ -187,6 +190,8 @@ EvalResult evaluate(Backend& be, const std::vector<std::int32_t>& tokens, const 
     for (int b = 0; b < n; b++) {
       loss_sum += double(loss[b]);
       if (argmax[b] == tgt[b]) correct++;
+      r.window_loss.push_back(double(loss[b]));
+      r.window_correct.push_back(argmax[b] == tgt[b] ? 1.0 : 0.0);
     }
   }
   r.windows = starts.size();
@@ -281,7 +286,6 @@ int run(int argc, char** argv) {
   {
     std::string params = config_json(o, backend_name, resume_digest);
     Options defaults;
-    defaults.data_seed = defaults.seed;
     std::string default_layer = config_json(defaults, "auto", "");
     std::string cli_layer = cli_layer_json(o);
     events.emit("config_snapshot", [&](JsonWriter& w) {
@@ -555,6 +559,15 @@ int run(int argc, char** argv) {
         w.field("perplexity", last_eval.perplexity);
         w.field("accuracy", last_eval.accuracy);
         w.end_object();
+        w.key("samples").begin_object();
+        w.key("val_loss").begin_array();
+        for (double v : last_eval.window_loss) w.value(v);
+        w.end_array();
+        w.key("accuracy").begin_array();
+        for (double v : last_eval.window_correct) w.value(v);
+        w.end_array();
+        w.end_object();
+        w.field("sample_kind", "per_sample");
       });
       log("eval: step %llu val_loss %.4f perplexity %.3f accuracy %.4f (%zu windows)",
           static_cast<unsigned long long>(step), last_eval.loss, last_eval.perplexity, last_eval.accuracy,

@@ -34,9 +34,10 @@ final class Forwarder {
   /** Answers {@code ctx} with what {@code owner} answers to the same request. */
   void proxy(Context ctx, String owner) {
     String query = ctx.queryString();
-    HttpResponse<String> r;
+    HttpResponse<byte[]> r;
     try {
-      r = http.send(request(owner, ctx.path() + (query == null ? "" : "?" + query)), HttpResponse.BodyHandlers.ofString());
+      String accept = ctx.header("Accept");
+      r = http.send(request(owner, ctx.path() + (query == null ? "" : "?" + query), accept), HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
       throw new StoreUnavailableException("instance " + owner + ", which holds this key, did not answer (" + e.getMessage()
           + "); its partitions move to another instance after the rebalance", e);
@@ -45,12 +46,24 @@ final class Forwarder {
       throw new StoreUnavailableException("interrupted while asking " + owner, e);
     }
     r.headers().firstValue("Retry-After").ifPresent(v -> ctx.header("Retry-After", v));
-    ctx.status(r.statusCode()).contentType("application/json").header("X-Ledger-Answered-By", owner).result(r.body());
+    ctx.status(r.statusCode()).contentType(r.headers().firstValue("Content-Type").orElse("application/json"))
+        .header("X-Ledger-Answered-By", owner).result(r.body());
+  }
+
+  /** GET {@code path} from another instance, as a forwarded request accepting {@code accept}; the body's bytes. */
+  CompletableFuture<byte[]> getBytes(String instance, String path, String accept) {
+    return http.sendAsync(request(instance, path, accept), HttpResponse.BodyHandlers.ofByteArray()).thenApply(r -> {
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException(instance + " answered " + r.statusCode() + ": "
+            + new String(r.body(), java.nio.charset.StandardCharsets.UTF_8));
+      }
+      return r.body();
+    });
   }
 
   /** GET {@code path} from another instance, as a forwarded request; the body as JSON. */
   CompletableFuture<JsonNode> get(String instance, String path) {
-    return http.sendAsync(request(instance, path), HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+    return http.sendAsync(request(instance, path, null), HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
       if (r.statusCode() != 200) {
         throw new IllegalStateException(instance + " answered " + r.statusCode() + ": " + r.body());
       }
@@ -62,8 +75,12 @@ final class Forwarder {
     });
   }
 
-  private HttpRequest request(String instance, String pathAndQuery) {
-    return HttpRequest.newBuilder(URI.create("http://" + instance + pathAndQuery)).timeout(Duration.ofSeconds(30))
-        .header(HEADER, self == null ? "unknown" : self).GET().build();
+  private HttpRequest request(String instance, String pathAndQuery, String accept) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + instance + pathAndQuery)).timeout(Duration.ofSeconds(30))
+        .header(HEADER, self == null ? "unknown" : self);
+    if (accept != null) {
+      b.header("Accept", accept);
+    }
+    return b.GET().build();
   }
 }

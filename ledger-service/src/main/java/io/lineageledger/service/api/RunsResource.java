@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
  * part and says which parts are missing. Replays read the log and are answered anywhere.
  */
 public final class RunsResource implements LedgerHttpApi.Resource {
+  /** The stored bytes of a run state ({@code RunStateCodec}), which instances ask each other for with {@code Accept}. */
+  static final String RUN_STATE_MEDIA_TYPE = "application/vnd.lineage-ledger.run-state";
   private final RunQueries runs;
   private final Routing routing;
   private final Forwarder forwarder;
@@ -43,7 +45,12 @@ public final class RunsResource implements LedgerHttpApi.Resource {
     app.get("/api/v1/runs", this::list);
     app.get("/api/v1/runs/{id}", ctx -> {
       if (!forwarded(ctx)) {
-        ctx.json(RunStateJson.of(runs.state(ctx.pathParam("id"))));
+        RunState state = runs.state(ctx.pathParam("id"));
+        if (RUN_STATE_MEDIA_TYPE.equals(ctx.header("Accept"))) { // another instance assembling a report
+          ctx.contentType(RUN_STATE_MEDIA_TYPE).result(io.lineageledger.projections.run.RunStateCodec.encode(state));
+        } else {
+          ctx.json(RunStateJson.of(state));
+        }
       }
     });
     app.get("/api/v1/runs/{id}/state", this::state);
@@ -62,7 +69,7 @@ public final class RunsResource implements LedgerHttpApi.Resource {
   }
 
   /** True when another instance owns the run and has answered {@code ctx}. */
-  private boolean forwarded(Context ctx) {
+  static boolean forwarded(Context ctx, Routing routing, Forwarder forwarder) {
     Optional<String> owner = routing.ownerOfRun(ctx.pathParam("id"));
     if (owner.isEmpty()) {
       return false;
@@ -73,6 +80,10 @@ public final class RunsResource implements LedgerHttpApi.Resource {
     }
     forwarder.proxy(ctx, owner.get());
     return true;
+  }
+
+  private boolean forwarded(Context ctx) {
+    return forwarded(ctx, routing, forwarder);
   }
 
   private void list(Context ctx) throws Exception {

@@ -28,11 +28,25 @@ final class ApiClient {
     return send(path, HttpRequest.BodyPublishers.noBody(), "GET");
   }
 
+  /** GET {@code path} and return its body as text (a Markdown or HTML report); errors as {@link #get}. */
+  String getText(String path) {
+    return exchange(path, HttpRequest.BodyPublishers.noBody(), "GET").body();
+  }
+
   JsonNode post(String path) {
     return send(path, HttpRequest.BodyPublishers.noBody(), "POST");
   }
 
   private JsonNode send(String path, HttpRequest.BodyPublisher body, String method) {
+    HttpResponse<String> r = exchange(path, body, method);
+    try {
+      return JSON.readTree(r.body());
+    } catch (IOException e) {
+      throw new CliException(baseUrl + path + " answered " + r.statusCode() + " with a body that is not JSON");
+    }
+  }
+
+  private HttpResponse<String> exchange(String path, HttpRequest.BodyPublisher body, String method) {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (true) {
       HttpResponse<String> r;
@@ -51,16 +65,16 @@ final class ApiClient {
         sleep(r.headers().firstValue("Retry-After").map(Long::parseLong).orElse(1L));
         continue;
       }
-      JsonNode json;
-      try {
-        json = JSON.readTree(r.body());
-      } catch (IOException e) {
-        throw new CliException(baseUrl + path + " answered " + r.statusCode() + " with a body that is not JSON");
-      }
       if (r.statusCode() / 100 != 2) {
-        throw new CliException(json.path("message").asText(r.body()));
+        String message;
+        try {
+          message = JSON.readTree(r.body()).path("message").asText(r.body());
+        } catch (IOException e) {
+          message = baseUrl + path + " answered " + r.statusCode() + ": " + r.body();
+        }
+        throw new CliException(message);
       }
-      return json;
+      return r;
     }
   }
 

@@ -1,5 +1,6 @@
 package io.lineageledger.service.query;
 
+import io.lineageledger.projections.repro.Fingerprint;
 import io.lineageledger.projections.run.RunState;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,6 +28,7 @@ public final class RunStateJson {
     m.put("last_event_at", time(s.lastEventAt()));
     m.put("events", s.events());
     m.put("started", avro(s.started()));
+    m.put("started_event_id", s.startedEventId());
     m.put("config_digest", s.configDigest());
     m.put("config", new TreeMap<>(s.config()));
     List<Object> history = new ArrayList<>();
@@ -36,6 +38,7 @@ public final class RunStateJson {
       v.put("at", time(c.at()));
       v.put("at_step", c.atStep());
       v.put("changed_keys", c.changedKeys());
+      v.put("event_id", c.eventId());
       history.add(v);
     }
     m.put("config_history", history);
@@ -55,7 +58,10 @@ public final class RunStateJson {
       v.put("uri", c.uri());
       v.put("size_bytes", c.sizeBytes());
       v.put("complete", c.complete());
+      v.put("scheduler", c.scheduler());
+      v.put("code_commit", c.codeCommit());
       v.put("at", time(c.at()));
+      v.put("event_id", c.eventId());
       checkpoints.add(v);
     }
     m.put("checkpoints", checkpoints);
@@ -70,11 +76,19 @@ public final class RunStateJson {
       Map<String, Object> em = new TreeMap<>();
       e.metrics().forEach((k, x) -> em.put(k, number(x)));
       v.put("metrics", em);
+      v.put("prompt_version", e.promptVersion());
+      v.put("decoding_params", new TreeMap<>(e.decodingParams()));
+      Map<String, Object> counts = new TreeMap<>();
+      e.samples().forEach((k, x) -> counts.put(k, x.size()));
+      v.put("sample_kind", e.sampleKind());
+      v.put("sample_counts", counts);
       v.put("at", time(e.at()));
+      v.put("event_id", e.eventId());
       evaluations.add(v);
     }
     m.put("evaluations", evaluations);
     m.put("finished", avro(s.finished()));
+    m.put("finished_event_id", s.finishedEventId());
     return m;
   }
 
@@ -87,6 +101,7 @@ public final class RunStateJson {
       v.put("name", d.name());
       v.put("version", d.version());
       v.put("digest", d.digest());
+      v.put("event_id", d.eventId());
       datasets.add(v);
     }
     return datasets;
@@ -103,6 +118,8 @@ public final class RunStateJson {
     m.put("latest_step", s.latestStep() < 0 ? null : s.latestStep());
     m.put("latest_loss", number(s.latestLoss()));
     m.put("events", s.events());
+    m.put("fingerprint", Fingerprint.of(s).digest());
+    m.put("reproduction_of", s.started() == null ? null : s.started().getReproductionOf());
     return m;
   }
 

@@ -34,22 +34,35 @@ public final class RunState {
   /** How a run stands: RUNNING until its {@code RunFinished}, then how it ended. */
   public enum Status { UNKNOWN, RUNNING, COMPLETED, FAILED, KILLED }
 
-  /** One configuration the run reported, with when and which keys changed. */
-  public record ConfigVersion(String digest, Instant at, long atStep, List<String> changedKeys) {}
+  /**
+   * One configuration the run reported, with when and which keys changed. Each record of an
+   * event carries that event's id ({@code eventId}), the evidence reports cite.
+   */
+  public record ConfigVersion(String digest, Instant at, long atStep, List<String> changedKeys, String eventId) {}
 
   /** A dataset version the run bound, by role. */
-  public record BoundDataset(String role, String name, String version, String digest) {}
+  public record BoundDataset(String role, String name, String version, String digest, String eventId) {}
 
-  /** A checkpoint the run saved. */
-  public record Checkpoint(long step, String digest, String uri, long sizeBytes, boolean complete, Instant at) {}
+  /**
+   * A checkpoint the run saved. {@code complete}: model, optimizer, RNG and data cursor, what
+   * a resume needs; {@code scheduler}: the learning-rate scheduler's state is in it too.
+   */
+  public record Checkpoint(long step, String digest, String uri, long sizeBytes, boolean complete, Instant at,
+                           boolean scheduler, String codeCommit, String eventId) {}
 
-  /** An evaluation of the run. */
+  /**
+   * An evaluation of the run, with the settings that fix it (suite version, prompt version,
+   * decoding parameters, seed) and, where the evaluator gave them, per-seed or per-sample
+   * values of each metric ({@code samples}, of kind {@code sampleKind}).
+   */
   public record Evaluation(String evalId, String checkpointDigest, String suite, String suiteVersion, Long seed,
-                           Map<String, Double> metrics, Instant at) {}
+                           Map<String, Double> metrics, Instant at, String promptVersion, Map<String, String> decodingParams,
+                           Map<String, List<Double>> samples, String sampleKind, String eventId) {}
 
   // Set only while a new state is built (apply(), RunStateCodec.decode); never changed once it is returned.
   final String runId;
   RunStarted started;
+  String startedEventId;
   Status status = Status.UNKNOWN;
   Map<String, String> config = Map.of();
   List<ConfigVersion> configHistory = List.of();
@@ -62,6 +75,7 @@ public final class RunState {
   List<Checkpoint> checkpoints = List.of();
   List<Evaluation> evaluations = List.of();
   RunFinished finished;
+  String finishedEventId;
   Instant startedAt;
   Instant lastEventAt;
   long events;
@@ -135,6 +149,7 @@ public final class RunState {
     Object p = event.getPayload();
     if (p instanceof RunFinished f) {
       next.finished = f;
+      next.finishedEventId = event.getEventId();
       next.status = switch (f.getStatus()) {
         case COMPLETED -> Status.COMPLETED;
         case FAILED -> Status.FAILED;
@@ -150,13 +165,16 @@ public final class RunState {
     }
     if (p instanceof RunStarted s) {
       next.started = s;
+      next.startedEventId = event.getEventId();
       next.startedAt = at;
     } else if (p instanceof ConfigSnapshot c) {
       next.config = Collections.unmodifiableMap(new TreeMap<>(c.getParams()));
-      next.configHistory = append(configHistory, new ConfigVersion(c.getDigest(), at, latestStep, List.copyOf(c.getChangedKeys())));
+      next.configHistory = append(configHistory, new ConfigVersion(c.getDigest(), at, latestStep, List.copyOf(c.getChangedKeys()),
+          event.getEventId()));
     } else if (p instanceof DatasetBound d) {
       DatasetVersionRef ref = d.getDataset();
-      next.datasets = append(datasets, new BoundDataset(d.getRole(), ref.getName(), ref.getVersion(), ref.getDigest()));
+      next.datasets = append(datasets, new BoundDataset(d.getRole(), ref.getName(), ref.getVersion(), ref.getDigest(),
+          event.getEventId()));
     } else if (p instanceof StepSummary s && !lateSummary) { // a late summary of an earlier step does not move the run back
       next.latestStep = s.getStep();
       next.latestLoss = s.getLoss();
@@ -169,18 +187,28 @@ public final class RunState {
     } else if (p instanceof CheckpointSaved c) {
       var contents = c.getContents();
       boolean complete = contents.getModel() && contents.getOptimizer() && contents.getRng() && contents.getDataCursor();
-      next.checkpoints = append(checkpoints, new Checkpoint(c.getStep(), c.getDigest(), c.getUri(), c.getSizeBytes(), complete, at));
+      next.checkpoints = append(checkpoints, new Checkpoint(c.getStep(), c.getDigest(), c.getUri(), c.getSizeBytes(), complete, at,
+          contents.getScheduler(), c.getCodeCommit(), event.getEventId()));
     } else if (p instanceof EvaluationCompleted e) {
       next.evaluations = append(evaluations, new Evaluation(e.getEvalId(), e.getCheckpointDigest(), e.getSuiteName(),
-          e.getSuiteVersion(), e.getSeed(), Collections.unmodifiableMap(new TreeMap<>(e.getMetrics())), at));
+          e.getSuiteVersion(), e.getSeed(), Collections.unmodifiableMap(new TreeMap<>(e.getMetrics())), at, e.getPromptVersion(),
+          Collections.unmodifiableMap(new TreeMap<>(e.getDecodingParams())), samples(e.getSamples()), e.getSampleKind(),
+          event.getEventId()));
     }
     return next;
+  }
+
+  private static Map<String, List<Double>> samples(Map<String, List<Double>> samples) {
+    Map<String, List<Double>> out = new TreeMap<>();
+    samples.forEach((k, v) -> out.put(k, List.copyOf(v)));
+    return Collections.unmodifiableMap(out);
   }
 
   /** A shallow copy; the collections are unmodifiable, so sharing them is safe. */
   private RunState copy() {
     RunState c = new RunState(runId);
     c.started = started;
+    c.startedEventId = startedEventId;
     c.status = status;
     c.config = config;
     c.configHistory = configHistory;
@@ -193,6 +221,7 @@ public final class RunState {
     c.checkpoints = checkpoints;
     c.evaluations = evaluations;
     c.finished = finished;
+    c.finishedEventId = finishedEventId;
     c.startedAt = startedAt;
     c.lastEventAt = lastEventAt;
     c.events = events;
@@ -213,6 +242,16 @@ public final class RunState {
   /** The run's {@code RunStarted} (identity, code, environment, seeds), or null before it arrived. */
   public RunStarted started() {
     return started;
+  }
+
+  /** The id of the run's {@code RunStarted} event, or null before it arrived. */
+  public String startedEventId() {
+    return startedEventId;
+  }
+
+  /** The id of the run's {@code RunFinished} event, or null while it runs. */
+  public String finishedEventId() {
+    return finishedEventId;
   }
 
   public Status status() {

@@ -27,10 +27,13 @@ import org.apache.avro.specific.SpecificRecord;
  * encode to equal bytes, which is what lets a rebuilt store be compared with the live one byte
  * for byte. The {@code RunStarted} and {@code RunFinished} payloads are kept as Avro binary of
  * the schema compiled into this version; the leading format byte lets a later version read
- * what an earlier one wrote.
+ * what an earlier one wrote. Format 2 added the evidence of reports (event ids, the checkpoint's
+ * scheduler flag and commit, the evaluation's settings and samples); format 1 still reads, with
+ * those left empty.
  */
 public final class RunStateCodec {
-  private static final byte FORMAT = 1;
+  private static final byte FORMAT = 2;
+  private static final byte FORMAT_WITHOUT_EVIDENCE = 1;
 
   private RunStateCodec() {}
 
@@ -40,6 +43,7 @@ public final class RunStateCodec {
       out.writeByte(FORMAT);
       out.writeUTF(s.runId);
       avro(out, s.started);
+      nullableString(out, s.startedEventId);
       out.writeByte(s.status.ordinal());
       strings(out, s.config);
       out.writeInt(s.configHistory.size());
@@ -51,6 +55,7 @@ public final class RunStateCodec {
         for (String k : c.changedKeys()) {
           out.writeUTF(k);
         }
+        nullableString(out, c.eventId());
       }
       out.writeInt(s.datasets.size());
       for (RunState.BoundDataset d : s.datasets) {
@@ -58,6 +63,7 @@ public final class RunStateCodec {
         out.writeUTF(d.name());
         out.writeUTF(d.version());
         out.writeUTF(d.digest());
+        nullableString(out, d.eventId());
       }
       out.writeLong(s.latestStep);
       nullableDouble(out, s.latestLoss);
@@ -72,6 +78,9 @@ public final class RunStateCodec {
         out.writeLong(c.sizeBytes());
         out.writeBoolean(c.complete());
         instant(out, c.at());
+        out.writeBoolean(c.scheduler());
+        nullableString(out, c.codeCommit());
+        nullableString(out, c.eventId());
       }
       out.writeInt(s.evaluations.size());
       for (RunState.Evaluation e : s.evaluations) {
@@ -82,8 +91,21 @@ public final class RunStateCodec {
         nullableLong(out, e.seed());
         doubles(out, e.metrics());
         instant(out, e.at());
+        nullableString(out, e.promptVersion());
+        strings(out, e.decodingParams());
+        out.writeInt(e.samples().size());
+        for (Map.Entry<String, List<Double>> sample : new TreeMap<>(e.samples()).entrySet()) {
+          out.writeUTF(sample.getKey());
+          out.writeInt(sample.getValue().size());
+          for (double v : sample.getValue()) {
+            out.writeDouble(v);
+          }
+        }
+        nullableString(out, e.sampleKind());
+        nullableString(out, e.eventId());
       }
       avro(out, s.finished);
+      nullableString(out, s.finishedEventId);
       instant(out, s.startedAt);
       instant(out, s.lastEventAt);
       out.writeLong(s.events);
@@ -97,11 +119,14 @@ public final class RunStateCodec {
   public static RunState decode(byte[] bytes) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       byte format = in.readByte();
-      if (format != FORMAT) {
-        throw new IllegalArgumentException("run state in format " + format + "; this version reads format " + FORMAT);
+      if (format != FORMAT && format != FORMAT_WITHOUT_EVIDENCE) {
+        throw new IllegalArgumentException("run state in format " + format + "; this version reads formats "
+            + FORMAT_WITHOUT_EVIDENCE + " and " + FORMAT);
       }
+      boolean evidence = format == FORMAT;
       RunState s = new RunState(in.readUTF());
       s.started = avro(in, RunStarted.class);
+      s.startedEventId = evidence ? readNullableString(in) : null;
       s.status = RunState.Status.values()[in.readByte()];
       s.config = readStrings(in);
       int n = in.readInt();
@@ -115,13 +140,14 @@ public final class RunStateCodec {
         for (int j = 0; j < k; j++) {
           keys.add(in.readUTF());
         }
-        history.add(new RunState.ConfigVersion(digest, at, atStep, List.copyOf(keys)));
+        history.add(new RunState.ConfigVersion(digest, at, atStep, List.copyOf(keys), evidence ? readNullableString(in) : null));
       }
       s.configHistory = Collections.unmodifiableList(history);
       n = in.readInt();
       List<RunState.BoundDataset> datasets = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        datasets.add(new RunState.BoundDataset(in.readUTF(), in.readUTF(), in.readUTF(), in.readUTF()));
+        datasets.add(new RunState.BoundDataset(in.readUTF(), in.readUTF(), in.readUTF(), in.readUTF(),
+            evidence ? readNullableString(in) : null));
       }
       s.datasets = Collections.unmodifiableList(datasets);
       s.latestStep = in.readLong();
@@ -132,18 +158,51 @@ public final class RunStateCodec {
       n = in.readInt();
       List<RunState.Checkpoint> checkpoints = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        checkpoints.add(new RunState.Checkpoint(in.readLong(), in.readUTF(), readNullableString(in), in.readLong(),
-            in.readBoolean(), readInstant(in)));
+        long step = in.readLong();
+        String digest = in.readUTF();
+        String uri = readNullableString(in);
+        long size = in.readLong();
+        boolean complete = in.readBoolean();
+        Instant at = readInstant(in);
+        checkpoints.add(evidence
+            ? new RunState.Checkpoint(step, digest, uri, size, complete, at, in.readBoolean(), readNullableString(in), readNullableString(in))
+            : new RunState.Checkpoint(step, digest, uri, size, complete, at, false, null, null));
       }
       s.checkpoints = Collections.unmodifiableList(checkpoints);
       n = in.readInt();
       List<RunState.Evaluation> evaluations = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        evaluations.add(new RunState.Evaluation(in.readUTF(), readNullableString(in), readNullableString(in),
-            readNullableString(in), readNullableLong(in), readDoubles(in), readInstant(in)));
+        String evalId = in.readUTF();
+        String checkpointDigest = readNullableString(in);
+        String suite = readNullableString(in);
+        String suiteVersion = readNullableString(in);
+        Long seed = readNullableLong(in);
+        Map<String, Double> metrics = readDoubles(in);
+        Instant at = readInstant(in);
+        if (!evidence) {
+          evaluations.add(new RunState.Evaluation(evalId, checkpointDigest, suite, suiteVersion, seed, metrics, at, null, Map.of(),
+              Map.of(), null, null));
+          continue;
+        }
+        String promptVersion = readNullableString(in);
+        Map<String, String> decoding = readStrings(in);
+        int k = in.readInt();
+        Map<String, List<Double>> samples = new TreeMap<>();
+        for (int j = 0; j < k; j++) {
+          String name = in.readUTF();
+          int m = in.readInt();
+          Double[] values = new Double[m];
+          for (int v = 0; v < m; v++) {
+            values[v] = in.readDouble();
+          }
+          samples.put(name, List.of(values));
+        }
+        evaluations.add(new RunState.Evaluation(evalId, checkpointDigest, suite, suiteVersion, seed, metrics, at, promptVersion,
+            decoding, Collections.unmodifiableMap(samples), readNullableString(in), readNullableString(in)));
       }
       s.evaluations = Collections.unmodifiableList(evaluations);
       s.finished = avro(in, RunFinished.class);
+      s.finishedEventId = evidence ? readNullableString(in) : null;
       s.startedAt = readInstant(in);
       s.lastEventAt = readInstant(in);
       s.events = in.readLong();
