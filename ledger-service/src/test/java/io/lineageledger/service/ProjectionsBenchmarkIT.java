@@ -54,6 +54,22 @@ class ProjectionsBenchmarkIT {
   }
 
   @Test
+  void reportBenchmarkTimesTheReportOfARunWithItsReproductionAgainstTheLogRebuild() throws Exception {
+    StringWriter out = new StringWriter();
+    var cli = LedgerCli.commandLine();
+    cli.setOut(new PrintWriter(out));
+    int exit = cli.execute("bench", "report", "--steps", "3000", "--queries", "3", "--log-reads", "2", "--output", "json");
+    assertThat(exit).as(out.toString()).isZero();
+    JsonNode r = new ObjectMapper().readTree(out.toString());
+    assertThat(r.get("steps_per_run").asInt()).isEqualTo(3000);
+    double log = r.get("log_rebuild_median_ms").asDouble();
+    assertThat(log).isPositive();
+    assertThat(r.get("report_json_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(r.get("report_json_max_ms").asDouble());
+    assertThat(r.get("report_html_bytes").asInt()).isGreaterThan(1000);
+    assertThat(r.get("report_json_over_log_rebuild").asDouble()).isEqualTo(r.get("report_json_p50_ms").asDouble() / log);
+  }
+
+  @Test
   void lineageBenchmarkWalksTheStoreAndMemoryAlikeAndReportsRatios() throws Exception {
     StringWriter out = new StringWriter();
     var cli = LedgerCli.commandLine();

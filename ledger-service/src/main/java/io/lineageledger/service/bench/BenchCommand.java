@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code ledger bench}: benchmarks that always measure a raw-Kafka reference in the same run and print ratios. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks against a raw-Kafka reference measured in the same run.",
-    subcommands = {SerdeBenchmark.class, ProducersBenchmark.class, ProjectionsBenchmark.class, HistoryBenchmark.class, LineageBenchmark.class,
+    subcommands = {SerdeBenchmark.class, ProducersBenchmark.class, ProjectionsBenchmark.class, HistoryBenchmark.class, ReportBenchmark.class, LineageBenchmark.class,
         TrainerOverheadBenchmark.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec
