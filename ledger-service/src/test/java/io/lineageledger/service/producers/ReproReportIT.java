@@ -147,6 +147,25 @@ class ReproReportIT {
     assertThat(valLoss.path("welch").path("p").isNumber()).isTrue();
     assertThat(json("/api/v1/runs/seed-43/report").path("reproductions")).as("another seed is another fingerprint").isEmpty();
 
+    // A run that declares what it reproduces is compared with it even with another fingerprint, naming what differs.
+    LedgerCliProcess.Result declared = LedgerCliProcess.run(repo, cluster.env(), "run-declared", "run", "--run-id", "declared-1",
+        "--experiment", "charlm", "--reproduction-of", "repro-1", "--determinism", "deterministic_kernels=true",
+        "--spool-dir", dir.resolve("spool").toString(), "--events-file", dir.resolve("events-declared.ndjson").toString(), "--",
+        trainer.toString(), "--steps", "200", "--seed", "42", "--checkpoint-every", "100", "--lr", "0.004",
+        "--out", dir.resolve("out-declared").toString());
+    assertThat(declared.exitCode()).as(declared.stderr()).isZero();
+    finished("declared-1");
+    JsonNode declaredReport = json("/api/v1/runs/declared-1/report");
+    assertThat(declaredReport.path("reproductions")).hasSize(1);
+    JsonNode toOriginal = declaredReport.path("reproductions").get(0);
+    assertThat(toOriginal.path("run_id").asText()).isEqualTo("repro-1");
+    assertThat(toOriginal.path("relation").asText()).isEqualTo("original_of_this_run");
+    assertThat(toOriginal.path("same_fingerprint").asBoolean()).isFalse();
+    assertThat(toOriginal.path("fingerprint_differences").toString()).isEqualTo("[\"config\"]");
+    assertThat(toOriginal.path("verdict").asText()).isIn("DIVERGED", "STATISTICAL");
+    assertThat(json("/api/v1/runs/repro-1/report").path("reproductions").findValuesAsText("relation"))
+        .containsExactlyInAnyOrder("same_fingerprint", "declares_to_reproduce_this_run");
+
     LedgerCliProcess.Result md = LedgerCliProcess.run(dir, cluster.env(), "compare-md", "compare", "repro-1", "seed-43", "--output", "md");
     assertThat(md.exitCode()).as(md.stderr()).isZero();
     assertThat(md.stdout()).contains("| seed | changed | 42 | 43 |").contains("| val_loss |").contains("Not a reproduction");

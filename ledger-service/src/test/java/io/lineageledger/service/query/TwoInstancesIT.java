@@ -76,6 +76,12 @@ class TwoInstancesIT {
         Map<String, JsonNode> fromA = answers(a);
         Map<String, JsonNode> fromB = answers(b);
         assertThat(fromB).isEqualTo(fromA);
+        for (int r = 0; r < RUNS; r++) {
+          JsonNode report = fromA.get("/api/v1/runs/two-" + r + "/report");
+          assertThat(report.get("complete").asBoolean()).isTrue();
+          assertThat(report.get("reproductions")).as("run two-%d's reproductions, from both instances", r).hasSize(RUNS - 1);
+          assertThat(report.get("level").get("level").asText()).isEqualTo("L1");
+        }
         // Lineage needs no forwarding: each instance holds the whole graph in its global store.
         LedgerNode second = b;
         for (int r = 0; r < RUNS; r++) {
@@ -129,7 +135,9 @@ class TwoInstancesIT {
   Map<String, JsonNode> answers(LedgerNode n) throws Exception {
     Map<String, JsonNode> all = new TreeMap<>();
     for (int r = 0; r < RUNS; r++) {
-      for (String path : List.of("/api/v1/runs/two-" + r, "/api/v1/runs/two-" + r + "/metrics?name=loss&points=10")) {
+      // Every scenario run has the same fingerprint, so each report gathers the other runs from both instances.
+      for (String path : List.of("/api/v1/runs/two-" + r, "/api/v1/runs/two-" + r + "/metrics?name=loss&points=10",
+          "/api/v1/runs/two-" + r + "/report", "/api/v1/compare?a=two-" + r + "&b=two-" + ((r + 1) % RUNS))) {
         Response resp = get(n, path);
         assertThat(resp.status).as("%s on %s: %s", path, n.apiUrl(), resp.body).isEqualTo(200);
         all.put(path, resp.body);
