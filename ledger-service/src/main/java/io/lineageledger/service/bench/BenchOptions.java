@@ -23,6 +23,22 @@ final class BenchOptions {
     }
   }
 
+  /**
+   * A benchmark's fill waits for a full producer buffer rather than failing the send after the
+   * client's usual half second: on a loaded machine the fill outruns the broker.
+   */
+  static final java.time.Duration FILL_MAX_BLOCK = java.time.Duration.ofSeconds(60);
+  static final java.time.Duration FILL_DELIVERY_TIMEOUT = java.time.Duration.ofMinutes(2);
+
+  /** Fails, saying how many, when any event of a fill was not published (after the client's flush). */
+  static void requireAllPublished(io.lineageledger.producers.LedgerClient client) {
+    io.lineageledger.producers.LedgerClient.Stats s = client.stats();
+    if (s.failed() > 0 || s.spooled() > 0) {
+      throw new IllegalStateException("filling the benchmark's topic: " + s.failed() + " events failed and " + s.spooled()
+          + " were spooled of " + s.settled() + "; the figures would be over a topic short of them");
+    }
+  }
+
   boolean json() {
     return output.equals("json");
   }

@@ -92,12 +92,14 @@ public final class HistoryBenchmark implements Callable<Integer> {
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(cluster.schemaRegistryUrl);
     LedgerAvroDeserializer<EventEnvelope> envelopes = new LedgerAvroDeserializer<>(registry, EventEnvelope.class);
     try (LedgerClient client = LedgerClient.builder().bootstrapServers(cluster.bootstrapServers).schemaRegistry(registry)
-        .topic(topic).producerIdentity("bench-history", "bench", "1").build()) {
+        .topic(topic).producerIdentity("bench-history", "bench", "1")
+        .maxBlock(BenchOptions.FILL_MAX_BLOCK).deliveryTimeout(BenchOptions.FILL_DELIVERY_TIMEOUT).build()) {
       List<StepSummary> payloads = ProducersBenchmark.payloads(1024);
       for (int i = 0; i < steps; i++) {
         client.stepSummary(RUN, StepSummary.newBuilder(payloads.get(i & 1023)).setStep(i).build());
       }
       client.flush();
+      BenchOptions.requireAllPublished(client);
     }
     LedgerStreams streams = new LedgerStreams(topic + "-app", cluster.bootstrapServers, work.resolve("state"), null, envelopes, Map.of(),
         topic, topic + ".lineage", topic + ".dlq").start();

@@ -107,7 +107,8 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(cluster.schemaRegistryUrl);
     LedgerAvroDeserializer<EventEnvelope> envelopes = new LedgerAvroDeserializer<>(registry, EventEnvelope.class);
     try (LedgerClient client = LedgerClient.builder().bootstrapServers(cluster.bootstrapServers).schemaRegistry(registry)
-        .topic(topic).producerIdentity("bench-projections", "bench", "1").build()) {
+        .topic(topic).producerIdentity("bench-projections", "bench", "1")
+        .maxBlock(BenchOptions.FILL_MAX_BLOCK).deliveryTimeout(BenchOptions.FILL_DELIVERY_TIMEOUT).build()) {
       // Runs training side by side, each summarizing its steps in order, as trainers do.
       List<StepSummary> payloads = ProducersBenchmark.payloads(1024);
       for (int i = 0; i < events; i++) {
@@ -115,6 +116,7 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
         client.stepSummary("bench-" + (i % runs), StepSummary.newBuilder(p).setStep(i / runs).build());
       }
       client.flush();
+      BenchOptions.requireAllPublished(client);
     }
     Map<TopicPartition, Long> end = endOffsets(admin, topic);
     long total = end.values().stream().mapToLong(Long::longValue).sum();

@@ -81,10 +81,12 @@ public final class ReportBenchmark implements Callable<Integer> {
       String original = prefix + "-a";
       String reproduction = prefix + "-b";
       try (LedgerClient client = LedgerClient.builder().bootstrapServers(node.bootstrapServers()).schemaRegistryUrl(node.schemaRegistryUrl())
-          .producerIdentity("bench-report", "bench", "1").build()) {
+          .producerIdentity("bench-report", "bench", "1")
+        .maxBlock(BenchOptions.FILL_MAX_BLOCK).deliveryTimeout(BenchOptions.FILL_DELIVERY_TIMEOUT).build()) {
         publish(client, original);
         publish(client, reproduction);
         client.flush();
+        BenchOptions.requireAllPublished(client);
       }
       String path = "/api/v1/runs/" + reproduction + "/report";
       long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
