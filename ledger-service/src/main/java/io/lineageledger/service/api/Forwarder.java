@@ -2,6 +2,7 @@ package io.lineageledger.service.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
+import io.lineageledger.service.query.NotFoundException;
 import io.lineageledger.service.query.StoreUnavailableException;
 import java.io.IOException;
 import java.net.URI;
@@ -53,9 +54,12 @@ final class Forwarder {
   /** GET {@code path} from another instance, as a forwarded request accepting {@code accept}; the body's bytes. */
   CompletableFuture<byte[]> getBytes(String instance, String path, String accept) {
     return http.sendAsync(request(instance, path, accept), HttpResponse.BodyHandlers.ofByteArray()).thenApply(r -> {
+      String body = new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
+      if (r.statusCode() == 404) {
+        throw new NotFoundException(message(body));
+      }
       if (r.statusCode() != 200) {
-        throw new IllegalStateException(instance + " answered " + r.statusCode() + ": "
-            + new String(r.body(), java.nio.charset.StandardCharsets.UTF_8));
+        throw new IllegalStateException(instance + " answered " + r.statusCode() + ": " + body);
       }
       return r.body();
     });
@@ -73,6 +77,15 @@ final class Forwarder {
         throw new IllegalStateException(instance + " answered with a body that is not JSON", e);
       }
     });
+  }
+
+  /** The {@code message} of an API error body, or the body itself. */
+  private static String message(String body) {
+    try {
+      return LedgerHttpApi.JSON.readTree(body).path("message").asText(body);
+    } catch (IOException e) {
+      return body;
+    }
   }
 
   private HttpRequest request(String instance, String pathAndQuery, String accept) {

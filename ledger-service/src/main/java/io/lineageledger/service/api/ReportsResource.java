@@ -194,14 +194,19 @@ public final class ReportsResource implements LedgerHttpApi.Resource {
     try {
       return RunStateCodec.decode(forwarder.getBytes(owner.get(), "/api/v1/runs/" + encode(runId), RunsResource.RUN_STATE_MEDIA_TYPE)
           .get(30, TimeUnit.SECONDS));
-    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-      String why = String.valueOf(e.getCause() == null ? e : e.getCause().getMessage());
-      if (why.contains(" answered 404")) {
-        throw new NotFoundException("no run '" + runId + "': no event of it has been projected");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof NotFoundException notFound) { // the owner's own 404 and message
+        throw notFound;
       }
-      throw new io.lineageledger.service.query.StoreUnavailableException("instance " + owner.get() + ", which holds run '" + runId
-          + "', did not answer: " + why, e);
+      throw unavailable(owner.get(), runId, String.valueOf(e.getCause()), e);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw unavailable(owner.get(), runId, "no answer within 30 s", e);
     }
+  }
+
+  private static io.lineageledger.service.query.StoreUnavailableException unavailable(String owner, String runId, String why, Exception e) {
+    return new io.lineageledger.service.query.StoreUnavailableException("instance " + owner + ", which holds run '" + runId
+        + "', did not answer: " + why, e);
   }
 
   /** Each run's loss history, downsampled, from whichever instance owns it; runs without one are left out. */

@@ -150,7 +150,8 @@ public record ReproReport(Identity identity, List<CheckItem> checklist, boolean 
       diff(out, "runtimes." + r, ea.getRuntimes().get(r), eb.getRuntimes().get(r));
     }
     diff(out, "package_lock_digest", ea.getPackageLockDigest(), eb.getPackageLockDigest());
-    hardware(ea.getHardware()).forEach((k, v) -> diff(out, "hardware." + k, v, hardware(eb.getHardware()).get(k)));
+    Map<String, Object> hb = hardware(eb.getHardware());
+    hardware(ea.getHardware()).forEach((k, v) -> diff(out, "hardware." + k, v, hb.get(k)));
     return out;
   }
 
