@@ -401,7 +401,10 @@ int run(int argc, char** argv) {
     st.non_finite_steps = ck.non_finite_steps;
     st.params = std::move(ck.params);
     if (o.resume_without_optimizer_state) {
-      st.adam_t = 0;
+      // The common bug this flag reproduces: a fresh optimizer under a restored step count. The
+      // moments restart at zero while bias correction stays that of a late step, so the first
+      // hundreds of updates are several times larger than the learning rate intends.
+      st.adam_t = ck.adam_t;
       st.m.assign(static_cast<std::size_t>(L.n), 0.f);
       st.v.assign(static_cast<std::size_t>(L.n), 0.f);
     } else {

@@ -23,6 +23,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *   <li>{@value #SCHEMAS}: the schema registry's compacted store, one partition (it is totally ordered).
  *   <li>{@value #SPOOL_PROGRESS}: compacted; per spool id, the last spooled event committed to {@value #EVENTS}.
  *   <li>{@value #LINEAGE_EDGES}: compacted; the lineage projection's edges, one record per relation, read by every instance.
+ *   <li>{@value #SUBSCRIPTIONS}: compacted, one partition; the webhook subscriptions, read by every instance.
  * </ul>
  */
 public final class LedgerTopics {
@@ -32,6 +33,7 @@ public final class LedgerTopics {
   public static final String SCHEMAS = "_schemas";
   public static final String SPOOL_PROGRESS = "ledger.spool.progress";
   public static final String LINEAGE_EDGES = "ledger.lineage.edges";
+  public static final String SUBSCRIPTIONS = "ledger.subscriptions";
 
   public static final int EVENT_PARTITIONS = 6;
   public static final int ALERT_PARTITIONS = 3;
@@ -54,6 +56,9 @@ public final class LedgerTopics {
         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
         TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
     topics.add(new NewTopic(LINEAGE_EDGES, EVENT_PARTITIONS, replicationFactor).configs(Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+        TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
+    topics.add(new NewTopic(SUBSCRIPTIONS, 1, replicationFactor).configs(Map.of(
         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
         TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
     topics.add(new NewTopic(SCHEMAS, 1, replicationFactor).configs(Map.of(

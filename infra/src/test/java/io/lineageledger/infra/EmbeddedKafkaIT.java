@@ -36,7 +36,7 @@ class EmbeddedKafkaIT {
          Admin admin = admin(kafka)) {
       assertThat(LedgerTopics.ensure(admin, (short) 1))
           .containsExactlyInAnyOrder(LedgerTopics.EVENTS, LedgerTopics.ALERTS, LedgerTopics.DEAD_LETTERS, LedgerTopics.SCHEMAS,
-              LedgerTopics.SPOOL_PROGRESS, LedgerTopics.LINEAGE_EDGES);
+              LedgerTopics.SPOOL_PROGRESS, LedgerTopics.LINEAGE_EDGES, LedgerTopics.SUBSCRIPTIONS);
       assertThat(LedgerTopics.ensure(admin, (short) 1)).isEmpty();
       try (KafkaProducer<String, String> producer = producer(kafka)) {
         for (int i = 0; i < 10; i++) {
@@ -52,7 +52,7 @@ class EmbeddedKafkaIT {
       ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, LedgerTopics.EVENTS);
       Config config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
       assertThat(config.get("retention.ms").value()).isEqualTo("-1");
-      for (String compacted : List.of(LedgerTopics.SCHEMAS, LedgerTopics.LINEAGE_EDGES)) {
+      for (String compacted : List.of(LedgerTopics.SCHEMAS, LedgerTopics.LINEAGE_EDGES, LedgerTopics.SUBSCRIPTIONS)) {
         ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, compacted);
         assertThat(admin.describeConfigs(List.of(topic)).all().get(30, TimeUnit.SECONDS).get(topic).get("cleanup.policy").value())
             .as(compacted).isEqualTo("compact");

@@ -7,6 +7,12 @@ import io.lineageledger.service.api.HealthCheck;
 import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.infra.FreePorts;
 import io.lineageledger.schemas.serde.LedgerAvroDeserializer;
+import io.lineageledger.projections.detect.DetectorSettings;
+import io.lineageledger.service.alerts.AlertLog;
+import io.lineageledger.service.alerts.Detectors;
+import io.lineageledger.service.alerts.Subscriptions;
+import io.lineageledger.service.alerts.WebhookDispatcher;
+import io.lineageledger.service.api.AlertsResource;
 import io.lineageledger.service.api.LedgerHttpApi;
 import io.lineageledger.service.api.LineageResource;
 import io.lineageledger.service.api.RebuildResource;
@@ -53,6 +59,7 @@ public final class LedgerNode implements AutoCloseable {
   private String schemaRegistryUrl;
   private LedgerHttpApi api;
   private Projections projections;
+  private AlertsResource alerts;
 
   private LedgerNode(Settings settings) {
     this.settings = settings;
@@ -69,13 +76,24 @@ public final class LedgerNode implements AutoCloseable {
    * @param httpPort ledger API port (0 picks a free one)
    * @param bootstrapServers an existing cluster to use instead of the embedded broker, or null
    * @param schemaRegistryUrl an existing registry to use instead of the embedded one, or null
-   * @param projections whether to run the projections and their queries (benchmarks of producers leave them out)
+   * @param projections whether to run the projections, the detectors and their queries (benchmarks of producers leave them out)
+   * @param detectors the thresholds of the health detectors
    */
   public record Settings(Path dataDir, String host, int kafkaPort, int controllerPort, int registryPort, int httpPort,
-                         String bootstrapServers, String schemaRegistryUrl, boolean projections) {
+                         String bootstrapServers, String schemaRegistryUrl, boolean projections, DetectorSettings detectors) {
+    public Settings(Path dataDir, String host, int kafkaPort, int controllerPort, int registryPort, int httpPort,
+                    String bootstrapServers, String schemaRegistryUrl, boolean projections) {
+      this(dataDir, host, kafkaPort, controllerPort, registryPort, httpPort, bootstrapServers, schemaRegistryUrl, projections,
+          DetectorSettings.DEFAULTS);
+    }
+
     public Settings(Path dataDir, String host, int kafkaPort, int controllerPort, int registryPort, int httpPort,
                     String bootstrapServers, String schemaRegistryUrl) {
       this(dataDir, host, kafkaPort, controllerPort, registryPort, httpPort, bootstrapServers, schemaRegistryUrl, true);
+    }
+
+    public Settings withDetectors(DetectorSettings d) {
+      return new Settings(dataDir, host, kafkaPort, controllerPort, registryPort, httpPort, bootstrapServers, schemaRegistryUrl, projections, d);
     }
   }
 
@@ -103,7 +121,8 @@ public final class LedgerNode implements AutoCloseable {
     Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000));
     started.push(admin);
-    LedgerTopics.ensure(admin, replicationFactor(admin));
+    short replicationFactor = replicationFactor(admin);
+    LedgerTopics.ensure(admin, replicationFactor);
 
     if (settings.schemaRegistryUrl() == null) {
       KafkaSchemaStore store = new KafkaSchemaStore(bootstrapServers).start();
@@ -136,6 +155,16 @@ public final class LedgerNode implements AutoCloseable {
       resources.add(new EventHistoryResource(history));
       resources.add(new RebuildResource(projections));
       resources.add(new LineageResource(new LineageQueries(projections)));
+      String self = settings.host() + ":" + httpPort;
+      Detectors detectors = new Detectors(Detectors.DEFAULT_APPLICATION_ID, bootstrapServers, settings.dataDir().resolve("detectors"), self,
+          registryClient, admin, replicationFactor, settings.detectors(), Map.of()).start();
+      started.push(detectors);
+      AlertLog alertLog = new AlertLog(bootstrapServers, registryClient).start();
+      started.push(alertLog);
+      Subscriptions subscriptions = new Subscriptions(bootstrapServers, new WebhookDispatcher(bootstrapServers, registryClient)).start();
+      started.push(subscriptions);
+      alerts = new AlertsResource(alertLog, detectors, subscriptions, ingest, self);
+      resources.add(alerts);
     }
     api = new LedgerHttpApi(List.of(
         HealthCheck.of("kafka", () -> {
@@ -154,6 +183,9 @@ public final class LedgerNode implements AutoCloseable {
             "compatibility", registryClient.globalCompatibility().name()))), resources)
         .start(settings.host(), httpPort);
     started.push(api);
+    if (alerts != null) {
+      started.push(alerts::close); // open alert streams end before the API stops
+    }
   }
 
   private static short replicationFactor(Admin admin) {

@@ -37,8 +37,21 @@ final class ApiClient {
     return send(path, HttpRequest.BodyPublishers.noBody(), "POST");
   }
 
+  /** POST {@code json} to {@code path}; the answer's JSON. */
+  JsonNode postJson(String path, String json) {
+    return send(path, HttpRequest.BodyPublishers.ofString(json), "POST", "application/json");
+  }
+
+  String baseUrl() {
+    return baseUrl;
+  }
+
   private JsonNode send(String path, HttpRequest.BodyPublisher body, String method) {
-    HttpResponse<String> r = exchange(path, body, method);
+    return send(path, body, method, null);
+  }
+
+  private JsonNode send(String path, HttpRequest.BodyPublisher body, String method, String contentType) {
+    HttpResponse<String> r = exchange(path, body, method, contentType);
     try {
       return JSON.readTree(r.body());
     } catch (IOException e) {
@@ -47,12 +60,19 @@ final class ApiClient {
   }
 
   private HttpResponse<String> exchange(String path, HttpRequest.BodyPublisher body, String method) {
+    return exchange(path, body, method, null);
+  }
+
+  private HttpResponse<String> exchange(String path, HttpRequest.BodyPublisher body, String method, String contentType) {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (true) {
       HttpResponse<String> r;
       try {
-        r = http.send(HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(120)).method(method, body).build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(120)).method(method, body);
+        if (contentType != null) {
+          b.header("Content-Type", contentType);
+        }
+        r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       } catch (ConnectException e) {
         throw new CliException("cannot reach the ledger API at " + baseUrl + " (is `ledger up` running? --api-url or LEDGER_API_URL points elsewhere)");
       } catch (IOException e) {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "ledger", mixinStandardHelpOptions = true, versionProvider = LedgerCli.Version.class,
     description = "Lineage Ledger: an event-sourced record of how machine-learning models come to be.",
-    subcommands = {UpCommand.class, RunCommand.class, EmitCommand.class, ShipCommand.class, RunsCommand.class, StateCommand.class, LineageCommand.class, ReplayCommand.class, RebuildCommand.class, ReportCommand.class, CompareCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {UpCommand.class, RunCommand.class, EmitCommand.class, ShipCommand.class, RunsCommand.class, StateCommand.class, LineageCommand.class, ReplayCommand.class, RebuildCommand.class, ReportCommand.class, CompareCommand.class, BaselineCommand.class, AlertsCommand.class, DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class LedgerCli implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

@@ -50,6 +50,14 @@ public record MetricComparison(String metric, String direction, Stats.Summary a,
     return out;
   }
 
+  /**
+   * One metric of two sides given as values: each side's per-seed or per-sample values
+   * ({@code kind} says which), or a single value.
+   */
+  public static MetricComparison of(String metric, String aKind, double[] a, String bKind, double[] b) {
+    return of(metric, new Values(aKind, a), new Values(bKind, b));
+  }
+
   static MetricComparison of(String metric, Values a, Values b) {
     Stats.Summary sa = Stats.summary(a.values());
     Stats.Summary sb = Stats.summary(b.values());
