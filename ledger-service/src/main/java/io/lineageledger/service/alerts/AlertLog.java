@@ -7,7 +7,6 @@ import io.lineageledger.schemas.serde.LedgerAvroDeserializer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -238,9 +237,5 @@ public final class AlertLog implements AutoCloseable {
     m.put("evidence_event_ids", List.copyOf(a.getEvidenceEventIds()));
     m.put("details", new LinkedHashMap<>(a.getDetails()));
     return m;
-  }
-
-  static String cursorText(long[] next) {
-    return new Cursor(Arrays.copyOf(next, next.length)).toString();
   }
 }

@@ -2,7 +2,9 @@ package io.lineageledger.service.cli;
 
 import io.lineageledger.service.LedgerNode;
 import java.io.PrintWriter;
+import io.lineageledger.projections.detect.DetectorSettings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -46,11 +48,22 @@ public final class UpCommand implements Callable<Integer> {
       description = "Use this Confluent-compatible registry instead of the embedded one (env LEDGER_SCHEMA_REGISTRY_URL).")
   String schemaRegistryUrl;
 
+  @Option(names = "--silent-after", defaultValue = "${env:LEDGER_SILENT_AFTER:-10m}",
+      description = "Raise RUN_SILENT for an unfinished run that sent nothing for this long: 90s, 10m, 2h or ISO-8601 (env LEDGER_SILENT_AFTER; default: ${DEFAULT-VALUE}).")
+  String silentAfter;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
+    Duration silence;
+    try {
+      silence = duration(silentAfter);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--silent-after: " + e.getMessage());
+    }
     LedgerNode node = LedgerNode.start(new LedgerNode.Settings(dataDir.toAbsolutePath().normalize(), host, kafkaPort,
-        controllerPort, registryPort, httpPort, blankToNull(bootstrapServers), blankToNull(schemaRegistryUrl)));
+        controllerPort, registryPort, httpPort, blankToNull(bootstrapServers), blankToNull(schemaRegistryUrl))
+        .withDetectors(DetectorSettings.DEFAULTS.withSilentAfter(silence)));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       out.println("Stopping the ledger...");
@@ -70,6 +83,32 @@ public final class UpCommand implements Callable<Integer> {
     out.flush();
     stopped.await();
     return 0;
+  }
+
+  /** {@code 90s}, {@code 10m}, {@code 2h}, {@code 1d} or an ISO-8601 duration such as {@code PT10M}; positive. */
+  static Duration duration(String text) {
+    String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+    Duration d;
+    try {
+      if (t.startsWith("p")) {
+        d = Duration.parse(t.toUpperCase(java.util.Locale.ROOT));
+      } else {
+        long n = Long.parseLong(t.substring(0, t.length() - 1));
+        d = switch (t.charAt(t.length() - 1)) {
+          case 's' -> Duration.ofSeconds(n);
+          case 'm' -> Duration.ofMinutes(n);
+          case 'h' -> Duration.ofHours(n);
+          case 'd' -> Duration.ofDays(n);
+          default -> throw new IllegalArgumentException();
+        };
+      }
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("'" + text + "' is not a duration; write 90s, 10m, 2h, 1d or PT10M");
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("'" + text + "' must be longer than zero");
+    }
+    return d;
   }
 
   private static String blankToNull(String s) {

@@ -2,6 +2,7 @@ package io.lineageledger.service.producers;
 
 import io.lineageledger.infra.FreePorts;
 import io.lineageledger.service.LedgerNode;
+import io.lineageledger.projections.detect.DetectorSettings;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -15,14 +16,21 @@ final class LedgerCluster implements AutoCloseable {
   private final int controllerPort = FreePorts.next();
   private final int registryPort = FreePorts.next();
   private final int httpPort = FreePorts.next();
+  private final DetectorSettings detectors;
   private LedgerNode node;
 
   LedgerCluster(Path dataDir) {
+    this(dataDir, DetectorSettings.DEFAULTS);
+  }
+
+  LedgerCluster(Path dataDir, DetectorSettings detectors) {
     this.dataDir = dataDir;
+    this.detectors = detectors;
   }
 
   LedgerCluster start() {
-    node = LedgerNode.start(new LedgerNode.Settings(dataDir, "localhost", kafkaPort, controllerPort, registryPort, httpPort, null, null));
+    node = LedgerNode.start(new LedgerNode.Settings(dataDir, "localhost", kafkaPort, controllerPort, registryPort, httpPort, null, null)
+        .withDetectors(detectors));
     return this;
   }
 

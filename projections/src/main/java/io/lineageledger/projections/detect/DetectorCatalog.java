@@ -387,7 +387,7 @@ public final class DetectorCatalog {
       return;
     }
     EvalFact base = baselineEvaluation(baseline, observed.suite());
-    if (base == null || base.evalId().equals(observed.evalId())) {
+    if (base == null || base.runId().equals(runId)) {
       return;
     }
     List<BaselineCheck> checks = new ArrayList<>(checks(runId));

@@ -513,6 +513,39 @@ class DetectorsTest {
     }
 
     @Test
+    void aResumeWhoseFirstSummariesTrailTheOriginalRunAtTheSameStepsIsACliff() {
+      // Run A saved ck1 at step 100 and went on: 2.00, 1.98, 1.96 at steps 110..130.
+      List<EventEnvelope> original = List.of(event("run:A", started("A", "c1", null, null)), ckBefore2(), event("run:A", summary(110, 2.00, null)),
+          event("run:A", summary(120, 1.98, null)), event("run:A", summary(130, 1.96, null)));
+      assertThat(apply(original)).isEmpty();
+      // A faithful resume (same losses, within 3%) raises nothing ...
+      assertThat(apply(event("run:B", started("B", "c1", "sha256:ck1", null)), event("run:B", summary(110, 2.00, null)),
+          event("run:B", summary(120, 2.01, null)), event("run:B", summary(130, 1.97, null)))).isEmpty();
+      // ... one 8% above over its first three summaries is a cliff, raised once, when the third pair is known.
+      assertThat(apply(event("run:C", started("C", "c1", "sha256:ck1", null)), event("run:C", summary(110, 2.10, null)),
+          event("run:C", summary(120, 2.15, null)))).isEmpty();
+      EventEnvelope third = event("run:C", summary(130, 2.20, null));
+      assertThat(apply(third)).singleElement().satisfies(a -> {
+        assertThat(a.getKind()).isEqualTo("LOSS_CLIFF_AFTER_RESUME");
+        assertThat(a.getMessage()).contains("above what run A reached at the same steps");
+        assertThat(a.getEvidenceEventIds()).contains(third.getEventId());
+      });
+      assertThat(apply(event("run:C", summary(140, 2.5, null)))).isEmpty();
+    }
+
+    EventEnvelope ckBefore2() {
+      return event("run:A", checkpoint("sha256:ck1", 100, "c1", Map.of(DetectorCatalog.LAST_SUMMARY_LOSS, 2.02)));
+    }
+
+    @Test
+    void aResumeSeenBeforeTheOriginalWentOnIsComparedWhenItDoes() {
+      assertThat(apply(event("run:A", started("A", "c1", null, null)), ckBefore2(), event("run:C", started("C", "c1", "sha256:ck1", null)),
+          event("run:C", summary(110, 2.10, null)), event("run:C", summary(120, 2.15, null)), event("run:C", summary(130, 2.20, null)),
+          event("run:A", summary(110, 2.00, null)), event("run:A", summary(120, 1.98, null)))).isEmpty();
+      assertThat(kinds(apply(event("run:A", summary(130, 1.96, null))))).containsExactly("LOSS_CLIFF_AFTER_RESUME");
+    }
+
+    @Test
     void oneDatasetVersionWithTwoDigestsIsAConflict() {
       EventEnvelope bound = event("run:r1", DatasetBound.newBuilder().setRole("train").setDataset(ref("corpus", "v1", "sha256:aa")).build());
       assertThat(apply(bound)).isEmpty();
