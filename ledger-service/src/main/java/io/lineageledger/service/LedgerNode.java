@@ -159,10 +159,12 @@ public final class LedgerNode implements AutoCloseable {
       Detectors detectors = new Detectors(Detectors.DEFAULT_APPLICATION_ID, bootstrapServers, settings.dataDir().resolve("detectors"), self,
           registryClient, admin, replicationFactor, settings.detectors(), Map.of()).start();
       started.push(detectors);
-      AlertLog alertLog = new AlertLog(bootstrapServers, registryClient).start();
-      started.push(alertLog);
-      Subscriptions subscriptions = new Subscriptions(bootstrapServers, new WebhookDispatcher(bootstrapServers, registryClient)).start();
+      AlertLog alertLog = new AlertLog(bootstrapServers, registryClient);
+      started.push(alertLog); // closed even when starting it fails
+      alertLog.start();
+      Subscriptions subscriptions = new Subscriptions(bootstrapServers, new WebhookDispatcher(bootstrapServers, registryClient));
       started.push(subscriptions);
+      subscriptions.start();
       alerts = new AlertsResource(alertLog, detectors, subscriptions, ingest, self);
       resources.add(alerts);
     }

@@ -73,6 +73,15 @@ public final class AlertLog implements AutoCloseable {
       return new Cursor(out);
     }
 
+    /** The later of this and {@code other}, partition by partition. */
+    public Cursor max(Cursor other) {
+      long[] out = next.clone();
+      for (int i = 0; i < Math.min(out.length, other.next.length); i++) {
+        out[i] = Math.max(out[i], other.next[i]);
+      }
+      return new Cursor(out);
+    }
+
     boolean before(Entry e) {
       return e.partition() >= next.length || e.offset() >= next[e.partition()];
     }
@@ -132,27 +141,34 @@ public final class AlertLog implements AutoCloseable {
   }
 
   private void poll() {
-    Map<TopicPartition, Long> ends = consumer.endOffsets(consumer.assignment());
     try {
+      Map<TopicPartition, Long> ends = consumer.endOffsets(consumer.assignment());
       while (!closing) {
-        var records = consumer.poll(Duration.ofMillis(200));
-        for (ConsumerRecord<String, Alert> r : records) {
-          if (r.value() != null) {
-            append(r.partition(), r.offset(), r.value());
-          } else {
-            advance(r.partition(), r.offset());
+        try {
+          var records = consumer.poll(Duration.ofMillis(200));
+          for (ConsumerRecord<String, Alert> r : records) {
+            if (r.value() != null) {
+              append(r.partition(), r.offset(), r.value());
+            } else {
+              advance(r.partition(), r.offset());
+            }
           }
-        }
-        if (!caughtUp) {
-          caughtUp = ends.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+          if (!caughtUp) {
+            caughtUp = ends.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+          }
+        } catch (WakeupException e) {
+          throw e;
+        } catch (RuntimeException e) {
+          LOG.error("reading {} failed; trying again in 1 s", LedgerTopics.ALERTS, e);
+          Thread.sleep(1000);
         }
       }
     } catch (WakeupException e) {
       if (!closing) {
-        throw e;
+        LOG.error("the alert log was woken up without being closed; alerts stop arriving at this instance", e);
       }
-    } catch (RuntimeException e) {
-      LOG.error("reading {} failed; alerts stop arriving at this instance", LedgerTopics.ALERTS, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
       consumer.close(Duration.ofSeconds(5));
     }
@@ -193,6 +209,15 @@ public final class AlertLog implements AutoCloseable {
     return new Cursor(next.clone());
   }
 
+  /** A page of {@link #read}, and the cursor to go on from: after its last entry when it is full, else after everything read. */
+  public record Page(List<Entry> entries, Cursor next) {}
+
+  public synchronized Page page(Cursor from, Filter filter, int limit) {
+    List<Entry> entries = read(from, filter, limit);
+    Cursor after = entries.size() == limit ? entries.get(entries.size() - 1).after() : end();
+    return new Page(entries, after.max(from));
+  }
+
   /**
    * Hands {@code sink} every entry at or beyond {@code from} that matches {@code filter} (the
    * backlog), then each new one as it is read, with nothing missed or repeated in between.
@@ -202,8 +227,10 @@ public final class AlertLog implements AutoCloseable {
     for (Entry e : read(from, filter, Integer.MAX_VALUE)) {
       sink.accept(e);
     }
+    // A client may come back with a cursor ahead of this instance (which is still reading, or lags another instance):
+    // what it already has is not sent again.
     Consumer<Entry> listener = e -> {
-      if (filter.matches(e.alert())) {
+      if (from.before(e) && filter.matches(e.alert())) {
         sink.accept(e);
       }
     };
@@ -214,6 +241,10 @@ public final class AlertLog implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    if (!poller.isAlive() && poller.getState() == Thread.State.NEW) {
+      consumer.close(Duration.ofSeconds(5)); // never started
+      return;
+    }
     consumer.wakeup();
     try {
       poller.join(10_000);

@@ -193,6 +193,12 @@ public final class Subscriptions implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    if (reader.getState() == Thread.State.NEW) {
+      consumer.close(Duration.ofSeconds(5)); // never started
+      producer.close(Duration.ofSeconds(5));
+      dispatcher.close();
+      return;
+    }
     consumer.wakeup();
     try {
       reader.join(10_000);

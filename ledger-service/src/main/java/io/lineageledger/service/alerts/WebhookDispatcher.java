@@ -133,6 +133,7 @@ public final class WebhookDispatcher implements AutoCloseable {
     volatile Instant lastDeliveredAt;
     volatile String retrying;
     volatile boolean stopping;
+    final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
 
     Worker(Subscription sub) {
       this.sub = sub;
@@ -150,10 +151,11 @@ public final class WebhookDispatcher implements AutoCloseable {
       this.thread.setDaemon(true);
     }
 
+    // Stopped by wakeup() and a latch, never by interrupting a thread inside KafkaConsumer calls.
     void stop() {
       stopping = true;
+      stopped.countDown();
       consumer.wakeup();
-      thread.interrupt();
       try {
         thread.join(10_000);
       } catch (InterruptedException e) {
@@ -165,34 +167,49 @@ public final class WebhookDispatcher implements AutoCloseable {
       try {
         consumer.subscribe(List.of(LedgerTopics.ALERTS));
         while (!stopping) {
-          ConsumerRecords<String, Alert> records = consumer.poll(Duration.ofMillis(200));
-          for (TopicPartition tp : records.partitions()) {
-            for (ConsumerRecord<String, Alert> r : records.records(tp)) {
-              if (r.value() != null && sub.wants(r.value()) && !deliver(r.value())) {
-                return; // stopping
-              }
-              try {
-                consumer.commitSync(Map.of(tp, new OffsetAndMetadata(r.offset() + 1)));
-              } catch (CommitFailedException e) {
-                // The partition moved to another instance, which goes on from the last commit.
-                LOG.info("webhook {}: {} moved to another instance", sub.id(), tp);
-                break;
-              }
+          try {
+            if (!pollAndDeliver()) {
+              return; // stopping
+            }
+          } catch (WakeupException e) {
+            throw e;
+          } catch (RuntimeException e) {
+            // Whatever went wrong (the broker, the registry, a rebalance), the committed offsets still say what was delivered.
+            lastError = e.toString();
+            LOG.error("webhook {}: {}; going on in 1 s from the last delivered alert", sub.id(), e.toString());
+            if (stopped.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+              return;
             }
           }
         }
-      } catch (WakeupException e) {
+      } catch (WakeupException | InterruptedException e) {
         if (!stopping) {
           LOG.error("webhook {} stopped unexpectedly", sub.id(), e);
         }
-      } catch (RuntimeException e) {
-        if (!stopping) {
-          LOG.error("webhook {} stopped: {}", sub.id(), e.toString(), e);
-          lastError = e.toString();
-        }
       } finally {
+        Thread.interrupted();
         consumer.close(Duration.ofSeconds(5));
       }
+    }
+
+    /** One poll's alerts, delivered and committed in order; false when stopping. */
+    private boolean pollAndDeliver() {
+      ConsumerRecords<String, Alert> records = consumer.poll(Duration.ofMillis(200));
+      for (TopicPartition tp : records.partitions()) {
+        for (ConsumerRecord<String, Alert> r : records.records(tp)) {
+          if (r.value() != null && sub.wants(r.value()) && !deliver(r.value())) {
+            return false;
+          }
+          try {
+            consumer.commitSync(Map.of(tp, new OffsetAndMetadata(r.offset() + 1)));
+          } catch (CommitFailedException | org.apache.kafka.common.errors.RebalanceInProgressException e) {
+            // The partition moved (or is moving) to another instance, which goes on from the last commit.
+            LOG.info("webhook {}: {} moved to another instance", sub.id(), tp);
+            break;
+          }
+        }
+      }
+      return true;
     }
 
     /** Delivers {@code a}, retrying until it is accepted; false when stopping first. */
@@ -227,6 +244,7 @@ public final class WebhookDispatcher implements AutoCloseable {
         } catch (java.io.IOException e) {
           lastError = sub.url() + " could not be reached: " + e;
         } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
           return false;
         }
         failed.incrementAndGet();
@@ -234,8 +252,11 @@ public final class WebhookDispatcher implements AutoCloseable {
         LOG.warn("webhook {}: delivery {} of {} failed ({}); retrying in {} ms", sub.id(), id, a.getAlertId(), lastError,
             backoff.toMillis());
         try {
-          Thread.sleep(backoff.toMillis());
+          if (stopped.await(backoff.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            return false;
+          }
         } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
           return false;
         }
         backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
@@ -249,10 +270,13 @@ public final class WebhookDispatcher implements AutoCloseable {
 
     /** Polls with every partition paused, so that a long outage of the receiver does not cost the group membership. */
     private void keepMembership() {
-      var assigned = consumer.assignment();
-      consumer.pause(assigned);
-      consumer.poll(Duration.ZERO);
-      consumer.resume(assigned);
+      consumer.pause(consumer.assignment());
+      ConsumerRecords<String, Alert> got = consumer.poll(Duration.ZERO);
+      // Partitions a rebalance in that poll assigned are not paused: give back what it fetched of them.
+      for (TopicPartition tp : got.partitions()) {
+        consumer.seek(tp, got.records(tp).get(0).offset());
+      }
+      consumer.resume(consumer.assignment());
     }
   }
 }

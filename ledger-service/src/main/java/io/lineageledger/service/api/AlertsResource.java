@@ -12,6 +12,7 @@ import io.lineageledger.events.BaselineRule;
 import io.lineageledger.events.MetricDirection;
 import io.lineageledger.producers.LedgerClient;
 import io.lineageledger.producers.Receipt;
+import io.lineageledger.projections.detect.AlertKind;
 import io.lineageledger.projections.detect.DetectorCatalog;
 import io.lineageledger.projections.repro.MetricComparison;
 import io.lineageledger.service.alerts.AlertLog;
@@ -126,11 +127,24 @@ public final class AlertsResource implements LedgerHttpApi.Resource {
 
   // --- alerts --------------------------------------------------------------------------------
 
-  static AlertLog.Filter filter(Context ctx) {
+  /** Alert kinds named in {@code values} (each may be a comma list), checked against {@link AlertKind}. */
+  static List<String> kinds(List<String> values, String where) {
     Set<String> kinds = new LinkedHashSet<>();
-    for (String k : ctx.queryParams("kind")) {
+    for (String k : values) {
       Arrays.stream(k.split(",")).map(String::trim).filter(s -> !s.isEmpty()).map(s -> s.toUpperCase(Locale.ROOT)).forEach(kinds::add);
     }
+    for (String k : kinds) {
+      try {
+        AlertKind.valueOf(k);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where + ": '" + k + "' is not an alert kind; the kinds are " + Arrays.toString(AlertKind.values()));
+      }
+    }
+    return List.copyOf(kinds);
+  }
+
+  static AlertLog.Filter filter(Context ctx) {
+    Set<String> kinds = new LinkedHashSet<>(kinds(ctx.queryParams("kind"), "?kind="));
     Instant since = null;
     String s = ctx.queryParam("since");
     if (s != null) {
@@ -158,12 +172,11 @@ public final class AlertsResource implements LedgerHttpApi.Resource {
         throw new IllegalArgumentException("?limit= must be a positive integer, got '" + l + "'");
       }
     }
-    AlertLog.Cursor end = log.end();
-    List<AlertLog.Entry> entries = log.read(after, filter, limit);
+    AlertLog.Page page = log.page(after, filter, limit);
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("alerts", entries.stream().map(e -> AlertLog.json(e.alert())).toList());
+    body.put("alerts", page.entries().stream().map(e -> AlertLog.json(e.alert())).toList());
     // Where to go on from: after the last alert given when the limit cut the list, else the end of what was read.
-    body.put("cursor", (entries.size() == limit ? entries.get(entries.size() - 1).after() : end).toString());
+    body.put("cursor", page.next().toString());
     body.put("caught_up", log.caughtUp());
     ctx.json(body);
   }
@@ -189,7 +202,8 @@ public final class AlertsResource implements LedgerHttpApi.Resource {
     Runnable cancel = log.follow(from, filter, queue::add);
     streams.add(Thread.currentThread());
     try {
-      sse.sendComment("alerts after " + from);
+      // An event that carries the starting cursor as its id: a client that drops before its first alert comes back from here.
+      sse.sendEvent("cursor", "{\"cursor\":\"" + from + "\"}", from.toString());
       while (!closing && !sse.terminated()) {
         AlertLog.Entry e = queue.poll(10, TimeUnit.SECONDS);
         if (e == null) {
@@ -300,14 +314,14 @@ public final class AlertsResource implements LedgerHttpApi.Resource {
   private void subscribe(Context ctx) {
     JsonNode body = body(ctx);
     JsonNode filters = body.path("filters");
-    List<String> kinds = new ArrayList<>();
+    List<String> named = new ArrayList<>();
     JsonNode kind = filters.isMissingNode() ? body.get("kind") : filters.get("kind");
     if (kind != null && kind.isArray()) {
-      kind.forEach(k -> kinds.add(k.asText().toUpperCase(Locale.ROOT)));
+      kind.forEach(k -> named.add(k.asText()));
     } else if (kind != null && !kind.isNull()) {
-      Arrays.stream(kind.asText().split(",")).map(String::trim).filter(s -> !s.isEmpty()).map(s -> s.toUpperCase(Locale.ROOT))
-          .forEach(kinds::add);
+      named.add(kind.asText());
     }
+    List<String> kinds = kinds(named, "filters.kind");
     JsonNode f = filters.isMissingNode() ? body : filters;
     Subscription s = new Subscription("sub-" + UUID.randomUUID(), text(body, "url"), text(body, "secret"), text(f, "run"), text(f, "model"),
         kinds, Instant.now());

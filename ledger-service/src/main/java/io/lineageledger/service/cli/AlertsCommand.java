@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "alerts", mixinStandardHelpOptions = true, description = "List regression and health alerts; --follow streams new ones.")
 public final class AlertsCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int PAGE = 1000;
 
   @Spec
   CommandSpec spec;
@@ -58,23 +59,35 @@ public final class AlertsCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
     String filters = query();
-    JsonNode body = api.client().get("/api/v1/alerts" + (filters.isEmpty() ? "" : "?" + filters));
+    // Every page, each going on from the cursor of the one before.
+    List<JsonNode> alerts = new ArrayList<>();
+    String cursor = "";
+    while (true) {
+      String q = filters + (filters.isEmpty() ? "" : "&") + "limit=" + PAGE + (cursor.isEmpty() ? "" : "&after=" + cursor);
+      JsonNode page = api.client().get("/api/v1/alerts?" + q);
+      page.path("alerts").forEach(alerts::add);
+      cursor = page.path("cursor").asText();
+      if (page.path("alerts").size() < PAGE) {
+        break;
+      }
+    }
     if (output == OutputFormat.json && !follow) {
-      out.println(ApiClient.pretty(body));
+      out.println(ApiClient.pretty(JSON.createObjectNode().<com.fasterxml.jackson.databind.node.ObjectNode>set("alerts",
+          JSON.valueToTree(alerts)).put("cursor", cursor)));
       out.flush();
       return 0;
     }
     if (output == OutputFormat.table) {
       Table t = new Table("RAISED AT", "KIND", "SEVERITY", "SUBJECT", "MESSAGE");
-      body.path("alerts").forEach(a -> t.row(a.path("raised_at").asText(), a.path("kind").asText(), a.path("severity").asText(),
+      alerts.forEach(a -> t.row(a.path("raised_at").asText(), a.path("kind").asText(), a.path("severity").asText(),
           a.path("subject").asText(), a.path("message").asText()));
       t.print(out);
     } else {
-      body.path("alerts").forEach(a -> out.println(a.toString()));
+      alerts.forEach(a -> out.println(a.toString()));
     }
     out.flush();
     if (follow) {
-      follow(out, body.path("cursor").asText(), filters);
+      follow(out, cursor, filters);
     }
     return 0;
   }
@@ -111,20 +124,26 @@ public final class AlertsCommand implements Callable<Integer> {
           throw new CliException("the alert stream answered " + r.statusCode() + ": " + message);
         }
         String id = null;
+        String event = "message";
         StringBuilder data = new StringBuilder();
         Iterator<String> lines = r.body().iterator();
         while (lines.hasNext()) {
           String line = lines.next();
           if (line.startsWith("id:")) {
             id = line.substring(3).trim();
+          } else if (line.startsWith("event:")) {
+            event = line.substring(6).trim();
           } else if (line.startsWith("data:")) {
             data.append(line.substring(5).trim());
-          } else if (line.isEmpty() && data.length() > 0) {
-            print(out, JSON.readTree(data.toString()));
-            data.setLength(0);
+          } else if (line.isEmpty()) {
+            if (event.equals("alert") && data.length() > 0) {
+              print(out, JSON.readTree(data.toString()));
+            }
             if (id != null) {
               last = id;
             }
+            data.setLength(0);
+            event = "message";
           }
         }
       } catch (IOException e) {

@@ -163,7 +163,8 @@ public final class BaselineCommand implements Runnable {
 
     @Override
     public Integer call() {
-      JsonNode b = api.client().get("/api/v1/baselines/" + (experiment ? "experiment:" : "model:") + target);
+      JsonNode b = api.client().get("/api/v1/baselines/"
+          + java.net.URLEncoder.encode((experiment ? "experiment:" : "model:") + target, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
       PrintWriter out = spec.commandLine().getOut();
       if (output == OutputFormat.json) {
         out.println(ApiClient.pretty(b));

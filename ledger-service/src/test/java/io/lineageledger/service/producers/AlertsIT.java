@@ -226,6 +226,10 @@ class AlertsIT {
         HttpResponse.BodyHandlers.ofString());
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(bad.body()).contains("alert cursor");
+    HttpResponse<String> badKind = HTTP.send(HttpRequest.newBuilder(URI.create(cluster.apiUrl() + "/api/v1/alerts?kind=REGRESSION")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(badKind.statusCode()).isEqualTo(400);
+    assertThat(badKind.body()).contains("'REGRESSION' is not an alert kind", "METRIC_REGRESSION");
   }
 
   // --- helpers -------------------------------------------------------------------------------
@@ -382,6 +386,7 @@ class AlertsIT {
     private final List<Event> events = new CopyOnWriteArrayList<>();
     private final Thread reader;
     private volatile Stream<String> lines;
+    private volatile String startedAt;
 
     private SseClient(String path, String lastEventId) {
       reader = new Thread(() -> read(path, lastEventId), "sse-test-client");
@@ -391,7 +396,7 @@ class AlertsIT {
     static SseClient open(String path, String lastEventId) throws InterruptedException {
       SseClient c = new SseClient(path, lastEventId);
       c.reader.start();
-      await().atMost(Duration.ofSeconds(30)).until(() -> c.lines != null);
+      await().atMost(Duration.ofSeconds(30)).until(() -> c.startedAt != null); // the stream's first event names its cursor
       return c;
     }
 
@@ -404,16 +409,24 @@ class AlertsIT {
         HttpResponse<Stream<String>> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofLines());
         lines = r.body();
         String id = null;
+        String event = "message";
         StringBuilder data = new StringBuilder();
         for (Iterator<String> it = lines.iterator(); it.hasNext(); ) {
           String line = it.next();
           if (line.startsWith("id:")) {
             id = line.substring(3).trim();
+          } else if (line.startsWith("event:")) {
+            event = line.substring(6).trim();
           } else if (line.startsWith("data:")) {
             data.append(line.substring(5).trim());
-          } else if (line.isEmpty() && data.length() > 0) {
-            events.add(new Event(id, JSON.readTree(data.toString()), Instant.now()));
+          } else if (line.isEmpty()) {
+            if (event.equals("alert") && data.length() > 0) {
+              events.add(new Event(id, JSON.readTree(data.toString()), Instant.now()));
+            } else if (event.equals("cursor")) {
+              startedAt = id;
+            }
             data.setLength(0);
+            event = "message";
           }
         }
       } catch (Exception e) {

@@ -141,7 +141,7 @@ public final class DetectorTopology {
           metrics.put(DetectorCatalog.LAST_SUMMARY_LOSS, health.lastLoss());
           fact = EventEnvelope.newBuilder(event).setPayload(CheckpointSaved.newBuilder(c).setMetrics(metrics).build()).build();
         }
-        RunHealth.Outcome outcome = health.apply(event, settings, now());
+        RunHealth.Outcome outcome = health.apply(event, settings, Instant.ofEpochMilli(context.currentSystemTimeMs()));
         if (outcome.summaryNearCheckpoint()) {
           fact = event;
         }
@@ -170,10 +170,6 @@ public final class DetectorTopology {
         }
       }
       changed.forEach(store::put);
-    }
-
-    private static Instant now() {
-      return Instant.now();
     }
   }
 
@@ -206,7 +202,7 @@ public final class DetectorTopology {
 
     @Override
     public void process(Record<String, EventEnvelope> record) {
-      for (Alert a : catalog.apply(record.value(), Instant.now())) {
+      for (Alert a : catalog.apply(record.value(), Instant.ofEpochMilli(context.currentSystemTimeMs()))) {
         context.forward(new Record<String, Object>(a.getSubject(), a, record.timestamp()), ALERTS_SINK);
       }
     }

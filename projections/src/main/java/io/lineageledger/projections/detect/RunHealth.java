@@ -36,6 +36,8 @@ public final class RunHealth {
   int resumedSummaries;
   int summariesSinceCheckpoint = Integer.MAX_VALUE;
   long lastHeardMicros = Long.MIN_VALUE;
+  // When this detector last folded an event of the run (wall clock): a backlog being caught up on is not a silence.
+  long lastProcessedMicros = Long.MIN_VALUE;
   String lastEventId;
   boolean silentRaised;
   boolean nonFiniteRaised;
@@ -88,6 +90,7 @@ public final class RunHealth {
   public Outcome apply(EventEnvelope event, DetectorSettings s, Instant now) {
     List<Alert> alerts = new ArrayList<>();
     long at = micros(event.getOccurredAt());
+    lastProcessedMicros = Math.max(lastProcessedMicros, micros(now));
     if (at > lastHeardMicros) {
       lastHeardMicros = at;
       lastEventId = event.getEventId();
@@ -205,13 +208,13 @@ public final class RunHealth {
     if (finished || silentRaised || lastHeardMicros == Long.MIN_VALUE) {
       return null;
     }
-    long silentMicros = micros(now) - lastHeardMicros;
+    long silentMicros = micros(now) - Math.max(lastHeardMicros, lastProcessedMicros);
     if (silentMicros <= s.silentAfter().toNanos() / 1000) {
       return null;
     }
     silentRaised = true;
     Instant last = Instant.ofEpochSecond(0, lastHeardMicros * 1000);
-    Duration silent = Duration.ofNanos(silentMicros * 1000);
+    Duration silent = Duration.ofNanos((micros(now) - lastHeardMicros) * 1000);
     return Alerts.of(AlertKind.RUN_SILENT, "RUN_SILENT|run:" + runId + "|after:" + lastEventId, "run:" + runId, runId, null,
         "Run " + runId + " has sent nothing for " + silent.toSeconds() + " s (since " + last + ") and has not finished; "
             + "it may have been killed or hung.",
@@ -258,6 +261,7 @@ public final class RunHealth {
       out.writeInt(resumedSummaries);
       out.writeInt(summariesSinceCheckpoint);
       out.writeLong(lastHeardMicros);
+      out.writeLong(lastProcessedMicros);
       writeNullable(out, lastEventId);
       out.writeBoolean(silentRaised);
       out.writeBoolean(nonFiniteRaised);
@@ -286,6 +290,7 @@ public final class RunHealth {
       h.resumedSummaries = in.readInt();
       h.summariesSinceCheckpoint = in.readInt();
       h.lastHeardMicros = in.readLong();
+      h.lastProcessedMicros = in.readLong();
       h.lastEventId = readNullable(in);
       h.silentRaised = in.readBoolean();
       h.nonFiniteRaised = in.readBoolean();
