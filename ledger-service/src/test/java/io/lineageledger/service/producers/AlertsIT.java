@@ -73,12 +73,21 @@ class AlertsIT {
     try (Receiver receiver = Receiver.start(FreePorts.next());
          SseClient sse = SseClient.open("/api/v1/alerts/stream?model=reg-model&kind=METRIC_REGRESSION", null)) {
       subscribe(receiver, Map.of("model", "reg-model", "kind", "METRIC_REGRESSION"));
+      Process follower = LedgerCliProcess.start(dir, cluster.env(), "alerts-follow",
+          List.of("alerts", "--follow", "--output", "json", "--model", "reg-model", "--kind", "METRIC_REGRESSION"));
       train("reg-base", List.of("--steps", "300", "--register-model", "reg-model"));
       awaitEvaluation("reg-base");
-      JsonNode designated = post("/api/v1/baselines", "{\"model\":\"reg-model\",\"run\":\"reg-base\",\"rules\":["
-          + "{\"metric\":\"val_loss\",\"max_relative_drop\":0.02,\"significance_level\":0.05},"
-          + "{\"metric\":\"accuracy\",\"max_absolute_drop\":0.01,\"significance_level\":0.05}]}", 201);
-      assertThat(designated.path("target").asText()).isEqualTo("model:reg-model");
+      LedgerCliProcess.Result set = LedgerCliProcess.run(dir, cluster.env(), "baseline-set", "baseline", "set", "reg-model", "--run", "reg-base",
+          "--threshold", "val_loss:2%", "--threshold", "accuracy:0.01");
+      assertThat(set.exitCode()).as(set.stderr()).isZero();
+      assertThat(set.stdout()).contains("Baseline of model:reg-model: run reg-base's latest evaluation", "val_loss", "lower_is_better");
+      JsonNode designated = json("/api/v1/baselines/model:reg-model");
+      assertThat(designated.path("run_id").asText()).isEqualTo("reg-base");
+      assertThat(designated.path("rules").findValuesAsText("metric")).containsExactly("val_loss", "accuracy");
+      LedgerCliProcess.Result bad = LedgerCliProcess.run(dir, cluster.env(), "baseline-bad", "baseline", "set", "reg-model", "--run", "reg-base",
+          "--threshold", "val_loss");
+      assertThat(bad.exitCode()).isEqualTo(2);
+      assertThat(bad.stderr()).contains("--threshold takes METRIC:DROP");
 
       // The same configuration again: within every threshold, nothing is raised, and the checks say why.
       train("reg-same", List.of("--steps", "300", "--register-model", "reg-model"));
@@ -111,6 +120,11 @@ class AlertsIT {
       }
       Thread.sleep(2000);
       assertThat(alerts("kind=METRIC_REGRESSION&model=reg-model")).as("one alert per regressed metric, none for reg-same").hasSize(2);
+      // ledger alerts --follow printed both, one JSON object per line, as they were raised.
+      await().atMost(Duration.ofSeconds(30)).until(() -> Files.readAllLines(dir.resolve("alerts-follow.out")).size() >= 2);
+      follower.destroy();
+      List<String> followed = Files.readAllLines(dir.resolve("alerts-follow.out"));
+      assertThat(followed).hasSize(2).allSatisfy(line -> assertThat(JSON.readTree(line).path("run_id").asText()).isEqualTo("reg-hot"));
     }
   }
 

@@ -335,7 +335,10 @@ public final class DetectorCatalog {
     }
     RunFacts rf = b.with(evals, b.models(), b.resumed(), b.lastCheckpoint());
     putRun(runId, rf);
-    write("eval:" + ef.evalId(), runId);
+    write("eval:" + runId + ":" + ef.evalId(), ef); // kept for good: a baseline may name it after the run's list moved on
+    if (kv.get("eval-run:" + ef.evalId()) == null) {
+      write("eval-run:" + ef.evalId(), runId);
+    }
     if (rf.experiment() != null) {
       regression(runId, ef, "experiment:" + rf.experiment(), null, now, alerts);
     }
@@ -398,7 +401,7 @@ public final class DetectorCatalog {
       checks.add(check);
       if (check.regressed()) {
         String runName = "run " + runId + (model == null ? "" : " (model " + model + ")");
-        raise(alerts, AlertKind.METRIC_REGRESSION, "METRIC_REGRESSION|" + target + "|eval:" + observed.evalId() + "|" + rule.getMetric(),
+        raise(alerts, AlertKind.METRIC_REGRESSION, "METRIC_REGRESSION|" + target + "|run:" + runId + "|eval:" + observed.evalId() + "|" + rule.getMetric(),
             target, runId, model,
             "Evaluation " + observed.evalId() + " of " + runName + " regressed against the baseline of " + target + " (run "
                 + base.runId() + "): " + check.reason() + ".",
@@ -417,8 +420,12 @@ public final class DetectorCatalog {
 
   private EvalFact baselineEvaluation(BaselineFact baseline, String suite) {
     if (baseline.evalId() != null) {
-      String owner = read("eval:" + baseline.evalId(), String.class, null);
-      return owner == null ? null : run(owner).evals().stream().filter(e -> e.evalId().equals(baseline.evalId())).findFirst().orElse(null);
+      // An evaluation id names one evaluation of the baseline run, or of any run when the baseline names none.
+      if (baseline.runId() != null) {
+        return read("eval:" + baseline.runId() + ":" + baseline.evalId(), EvalFact.class, null);
+      }
+      String owner = read("eval-run:" + baseline.evalId(), String.class, null);
+      return owner == null ? null : read("eval:" + owner + ":" + baseline.evalId(), EvalFact.class, null);
     }
     List<EvalFact> evals = run(baseline.runId()).evals();
     for (int i = evals.size() - 1; i >= 0; i--) {
