@@ -77,6 +77,10 @@ public final class LedgerTopology {
     // learns it has reached their end from a fetch that comes back empty: with the default 500 ms
     // wait, every task of a starting or failed-over instance would idle half a second per fetch.
     p.put(StreamsConfig.restoreConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 50);
+    // Restoring writes each poll's records to RocksDB as one batch: bigger polls, fewer and larger batches.
+    p.put(StreamsConfig.restoreConsumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 10_000);
+    p.put(StreamsConfig.restoreConsumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), 8 << 20);
+    p.put(StreamsConfig.restoreConsumerPrefix(ConsumerConfig.FETCH_MAX_BYTES_CONFIG), 64 << 20);
     if (applicationServer != null) {
       p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
     }
