@@ -118,8 +118,8 @@ class AlertsIT {
         assertThat(Duration.between(evaluated, d.receivedAt())).as("webhook latency after the evaluation").isLessThanOrEqualTo(Duration.ofSeconds(2));
         assertThat(d.json().path("alert").path("run_id").asText()).isEqualTo("reg-hot");
       }
-      Thread.sleep(2000);
-      assertThat(alerts("kind=METRIC_REGRESSION&model=reg-model")).as("one alert per regressed metric, none for reg-same").hasSize(2);
+      // One alert per regressed metric, none for reg-same, and no more for 2 s.
+      await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> alerts("kind=METRIC_REGRESSION&model=reg-model").size() == 2);
       // ledger alerts --follow printed both, one JSON object per line, as they were raised.
       await().atMost(Duration.ofSeconds(30)).until(() -> Files.readAllLines(dir.resolve("alerts-follow.out")).size() >= 2);
       follower.destroy();
@@ -152,7 +152,9 @@ class AlertsIT {
         && alerts("run=resumed-lost&kind=LOSS_CLIFF_AFTER_RESUME").size() == 1
         && alerts("kind=DATASET_DIGEST_CONFLICT").stream().anyMatch(a -> a.path("details").path("dataset").asText().equals("reregistered@v1"))
         && alerts("run=killed-run&kind=RUN_SILENT").size() == 1);
-    Thread.sleep(SILENT_AFTER.multipliedBy(2).toMillis()); // long enough for any repeat to show
+    // Long enough for any repeat to show, a silence included.
+    await().during(SILENT_AFTER.multipliedBy(2)).atMost(SILENT_AFTER.multipliedBy(3)).until(() -> alerts("run=nan-run").size() == 1
+        && alerts("run=killed-run&kind=RUN_SILENT").size() == 1 && alerts("run=resumed-lost&kind=LOSS_CLIFF_AFTER_RESUME").size() == 1);
     assertThat(alerts("run=nan-run")).extracting(a -> a.path("kind").asText()).containsExactly("NON_FINITE_LOSS");
     assertThat(alerts("run=resumed-lost&kind=LOSS_CLIFF_AFTER_RESUME")).hasSize(1);
     JsonNode cliff = alerts("run=resumed-lost&kind=LOSS_CLIFF_AFTER_RESUME").get(0);
@@ -179,8 +181,7 @@ class AlertsIT {
     assertThat(check.path("verdict").asText()).isEqualTo("NOT_SIGNIFICANT");
     assertThat(check.path("reason").asText()).contains("worsened by 0.05", "not significant");
     assertThat(check.path("p_value").asDouble()).isGreaterThanOrEqualTo(0.05);
-    Thread.sleep(1000);
-    assertThat(alerts("run=noisy-cand")).isEmpty();
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> alerts("run=noisy-cand").isEmpty());
   }
 
   @Test
@@ -195,7 +196,7 @@ class AlertsIT {
       postEvents(dataTransform("outage-" + i, "sha256:" + "d".repeat(64)));
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> outageAlerts().size() == 3);
-    Thread.sleep(Math.max(0, Duration.ofSeconds(30).minus(Duration.between(down, Instant.now())).toMillis()));
+    Thread.sleep(Math.max(0, Duration.ofSeconds(30).minus(Duration.between(down, Instant.now())).toMillis())); // the outage lasts 30 s
     JsonNode failing = json("/api/v1/subscriptions/" + subscription).path("this_instance");
     assertThat(failing.path("failed_attempts").asLong()).isPositive();
 
@@ -232,7 +233,7 @@ class AlertsIT {
         .filter(a -> a.path("details").path("dataset").asText().equals("sse-3@v1")).count() == 1);
     try (SseClient resumed = SseClient.open("/api/v1/alerts/stream?kind=DATASET_DIGEST_CONFLICT", first)) {
       await().atMost(Duration.ofSeconds(30)).until(() -> resumed.events().size() >= 2);
-      Thread.sleep(1500);
+      await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> resumed.events().size() == 2);
       // Alerts of different subjects may sit on different partitions: exactly the missed ones, in no particular order.
       assertThat(resumed.events()).extracting(AlertsIT::dataset).containsExactlyInAnyOrder("sse-2@v1", "sse-3@v1");
     }
