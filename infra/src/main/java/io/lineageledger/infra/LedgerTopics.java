@@ -73,9 +73,19 @@ public final class LedgerTopics {
    * @return the names of the topics it created
    */
   public static Set<String> ensure(Admin admin, short replicationFactor) {
+    return ensure(admin, definitions(replicationFactor));
+  }
+
+  /**
+   * Creates those of {@code topics} that do not exist yet (a topic another instance creates at
+   * the same moment counts as existing); leaves existing ones as they are.
+   *
+   * @return the names of the topics it created
+   */
+  public static Set<String> ensure(Admin admin, List<NewTopic> topics) {
     try {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-      List<NewTopic> missing = definitions(replicationFactor).stream().filter(t -> !existing.contains(t.name())).toList();
+      List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
       if (missing.isEmpty()) {
         return Set.of();
       }

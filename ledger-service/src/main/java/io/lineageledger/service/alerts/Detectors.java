@@ -16,13 +16,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -67,32 +63,14 @@ public final class Detectors implements AutoCloseable {
   }
 
   private static void ensureFactsTopic(Admin admin, String topic, short replicationFactor) {
-    NewTopic t = new NewTopic(topic, 1, replicationFactor).configs(Map.of(
+    LedgerTopics.ensure(admin, List.of(new NewTopic(topic, 1, replicationFactor).configs(Map.of(
         TopicConfig.RETENTION_MS_CONFIG, String.valueOf(Duration.ofDays(7).toMillis()),
-        TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, String.valueOf(Math.min(2, replicationFactor))));
-    try {
-      if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
-        admin.createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
-      }
-    } catch (ExecutionException e) {
-      if (!(e.getCause() instanceof TopicExistsException)) {
-        throw new IllegalStateException("could not create the detectors' topic " + topic + ": " + e.getCause().getMessage(), e);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while creating " + topic, e);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("could not create the detectors' topic " + topic + " in 30 s", e);
-    }
+        TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, String.valueOf(Math.min(2, replicationFactor))))));
   }
 
   public Detectors start() {
     streams.start();
     return this;
-  }
-
-  public KafkaStreams.State state() {
-    return streams.state();
   }
 
   /** The {@code host:port} of the instance that holds the catalog when it is another one; empty when it is this one. */

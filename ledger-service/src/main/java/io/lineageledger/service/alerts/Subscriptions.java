@@ -44,7 +44,7 @@ public final class Subscriptions implements AutoCloseable {
   private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
   private final Thread reader;
   private volatile boolean closing;
-  private volatile long applied = -1;
+  private long applied = -1; // guarded by this
 
   public Subscriptions(String bootstrapServers, WebhookDispatcher dispatcher) {
     this.dispatcher = dispatcher;
@@ -70,7 +70,10 @@ public final class Subscriptions implements AutoCloseable {
       while (!closing) {
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
           apply(r.key(), r.value());
-          applied = r.offset();
+          synchronized (this) {
+            applied = r.offset();
+            notifyAll();
+          }
         }
       }
     } catch (WakeupException e) {
@@ -150,11 +153,14 @@ public final class Subscriptions implements AutoCloseable {
     try {
       long offset = producer.send(new ProducerRecord<>(LedgerTopics.SUBSCRIPTIONS, 0, id, value)).get(30, TimeUnit.SECONDS).offset();
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (applied < offset) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("subscription " + id + " was stored but not read back within 30 s");
+      synchronized (this) {
+        while (applied < offset) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            throw new IllegalStateException("subscription " + id + " was stored but not read back within 30 s");
+          }
+          TimeUnit.NANOSECONDS.timedWait(this, left);
         }
-        Thread.sleep(10);
       }
     } catch (ExecutionException e) {
       throw new IllegalStateException("could not store subscription " + id + ": " + e.getCause().getMessage(), e.getCause());

@@ -3,6 +3,7 @@ package io.lineageledger.service.alerts;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lineageledger.events.Alert;
 import io.lineageledger.infra.LedgerTopics;
+import io.lineageledger.producers.Digests;
 import io.lineageledger.schemas.registry.SchemaRegistryClient;
 import io.lineageledger.schemas.serde.LedgerAvroDeserializer;
 import java.net.URI;
@@ -11,7 +12,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -97,12 +97,8 @@ public final class WebhookDispatcher implements AutoCloseable {
 
   /** The delivery id of {@code alertId} to {@code subscriptionId}: the same for every attempt, on every instance. */
   public static String deliveryId(String subscriptionId, String alertId) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest((subscriptionId + "|" + alertId).getBytes(StandardCharsets.UTF_8));
-      return "dlv-" + HexFormat.of().formatHex(d, 0, 16);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
+    String digest = Digests.sha256((subscriptionId + "|" + alertId).getBytes(StandardCharsets.UTF_8));
+    return "dlv-" + digest.substring(digest.indexOf(':') + 1, digest.indexOf(':') + 33);
   }
 
   /** {@code sha256=} and the hex HMAC-SHA256 of {@code body} under {@code secret}. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.lineageledger.events.Alert;
 import io.lineageledger.events.BaselineDesignated;
@@ -19,7 +20,6 @@ import io.lineageledger.events.ModelVersionRegistered;
 import io.lineageledger.events.RunStarted;
 import io.lineageledger.events.StepSummary;
 import io.lineageledger.projections.repro.MetricComparison;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -532,15 +532,14 @@ public final class DetectorCatalog {
   }
 
   private <T> T read(String key, Class<T> type, T absent) {
-    byte[] bytes = kv.get(key);
-    try {
-      return bytes == null ? absent : JSON.readValue(bytes, type);
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("detector catalog entry '" + key + "' is not readable: " + e.getMessage(), e);
-    }
+    return read(key, JSON.constructType(type), absent);
   }
 
   private <T> T read(String key, TypeReference<T> type, T absent) {
+    return read(key, JSON.constructType(type), absent);
+  }
+
+  private <T> T read(String key, JavaType type, T absent) {
     byte[] bytes = kv.get(key);
     try {
       return bytes == null ? absent : JSON.readValue(bytes, type);
@@ -564,10 +563,5 @@ public final class DetectorCatalog {
 
   private static String shortCommit(String commit) {
     return commit.length() > 12 ? commit.substring(0, 12) : commit;
-  }
-
-  /** The bytes of a string key, as the store keeps them. */
-  public static byte[] keyBytes(String key) {
-    return key.getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -11,6 +11,8 @@ import io.lineageledger.events.ModelVersionRegistered;
 import io.lineageledger.events.RunStarted;
 import io.lineageledger.projections.EventDedupe;
 import io.lineageledger.projections.LedgerTopology;
+import io.lineageledger.projections.WriteBehindStore;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
@@ -21,6 +23,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -77,8 +80,10 @@ public final class DetectorTopology {
     t.addSource(SOURCE, new StringDeserializer(), envelopes, eventsTopic);
     EventDedupe.addTo(t, SOURCE);
     t.addProcessor(HEALTH_NODE, () -> new Health(settings), EventDedupe.NODE);
-    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(HEALTH_STORE), Serdes.String(), Serdes.ByteArray())
-        .withCachingEnabled(), HEALTH_NODE);
+    // A run's health stays an object between commits and is encoded once per commit, as the run states are.
+    t.addStateStore(WriteBehindStore.<String, RunHealth>builder(
+        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(HEALTH_STORE), Serdes.String(), Serdes.ByteArray()).withCachingDisabled(),
+        RunHealth::encode, subject -> Bytes.wrap(subject.getBytes(StandardCharsets.UTF_8))), HEALTH_NODE);
     t.addSink(FACTS_SINK, factsTopic, new StringSerializer(), factSerializer, HEALTH_NODE);
     t.addSource(FACTS_SOURCE, new StringDeserializer(), envelopes, factsTopic);
     t.addProcessor(CATALOG_NODE, () -> new Catalog(settings), FACTS_SOURCE);
@@ -114,7 +119,7 @@ public final class DetectorTopology {
   private static final class Health implements Processor<String, EventEnvelope, String, Object> {
     private final DetectorSettings settings;
     private ProcessorContext<String, Object> context;
-    private KeyValueStore<String, byte[]> store;
+    private WriteBehindStore<String, RunHealth> store;
 
     Health(DetectorSettings settings) {
       this.settings = settings;
@@ -123,7 +128,7 @@ public final class DetectorTopology {
     @Override
     public void init(ProcessorContext<String, Object> context) {
       this.context = context;
-      this.store = context.getStateStore(HEALTH_STORE);
+      this.store = WriteBehindStore.of(context.getStateStore(HEALTH_STORE));
       context.schedule(settings.silenceCheckEvery(), PunctuationType.WALL_CLOCK_TIME, this::checkSilence);
     }
 
@@ -134,8 +139,7 @@ public final class DetectorTopology {
       Object payload = event.getPayload();
       EventEnvelope fact = isFact(payload) ? event : null;
       if (subject.startsWith("run:")) {
-        byte[] before = store.get(subject);
-        RunHealth health = before == null ? RunHealth.empty(subject.substring(4)) : RunHealth.decode(before);
+        RunHealth health = health(subject, null);
         if (payload instanceof CheckpointSaved c && Double.isFinite(health.lastLoss())) {
           Map<String, Double> metrics = new HashMap<>(c.getMetrics());
           metrics.put(DetectorCatalog.LAST_SUMMARY_LOSS, health.lastLoss());
@@ -145,7 +149,7 @@ public final class DetectorTopology {
         if (outcome.summaryNearCheckpoint()) {
           fact = event;
         }
-        store.put(subject, health.encode());
+        store.defer(subject, health);
         for (Alert a : outcome.alerts()) {
           context.forward(new Record<String, Object>(a.getSubject(), a, record.timestamp()), ALERTS_SINK);
         }
@@ -157,19 +161,29 @@ public final class DetectorTopology {
 
     private void checkSilence(long wallClockMs) {
       Instant now = Instant.ofEpochMilli(wallClockMs);
-      Map<String, byte[]> changed = new HashMap<>();
+      Map<String, RunHealth> changed = new HashMap<>();
       try (KeyValueIterator<String, byte[]> it = store.all()) {
         while (it.hasNext()) {
           KeyValue<String, byte[]> kv = it.next();
-          RunHealth h = RunHealth.decode(kv.value);
+          RunHealth h = health(kv.key, kv.value);
           Alert a = h.silence(settings, now);
           if (a != null) {
-            changed.put(kv.key, h.encode());
+            changed.put(kv.key, h);
             context.forward(new Record<String, Object>(a.getSubject(), a, wallClockMs), ALERTS_SINK);
           }
         }
       }
-      changed.forEach(store::put);
+      changed.forEach(store::defer);
+    }
+
+    /** The run's health: the object deferred since the last commit, else decoded from {@code stored} (read when null). */
+    private RunHealth health(String subject, byte[] stored) {
+      RunHealth h = store.deferred(subject);
+      if (h != null) {
+        return h;
+      }
+      byte[] bytes = stored != null ? stored : store.stored(subject);
+      return bytes == null ? RunHealth.empty(subject.substring(4)) : RunHealth.decode(bytes);
     }
   }
 
