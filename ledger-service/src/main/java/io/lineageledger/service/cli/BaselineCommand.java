@@ -29,6 +29,20 @@ public final class BaselineCommand implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "Missing a subcommand: ledger baseline set|show");
   }
 
+  /** What a baseline is for: a model, or an experiment with {@code --experiment}. */
+  static final class Target {
+    @Parameters(index = "0", paramLabel = "TARGET", description = "The model name (or experiment name with --experiment).")
+    String name;
+
+    @Option(names = "--experiment", description = "TARGET is an experiment, not a model.")
+    boolean experiment;
+
+    /** {@code model:NAME} or {@code experiment:NAME}. */
+    String subject() {
+      return (experiment ? "experiment:" : "model:") + name;
+    }
+  }
+
   /** One {@code --threshold METRIC:DROP[%][:higher|lower]}. */
   record Threshold(String metric, Double absolute, Double relative, String direction) {
     static Threshold parse(String text) {
@@ -62,7 +76,7 @@ public final class BaselineCommand implements Runnable {
 
   @Command(name = "set", mixinStandardHelpOptions = true,
       description = "Designate a run's latest evaluation (or one evaluation) as the baseline of a model or experiment.",
-      footer = {"", "Example: ledger baseline set char-lm --run r-42 --threshold val_loss:0.05 --threshold accuracy:2%",
+      footer = {"", "Example: ledger baseline set char-lm --run r-42 --threshold val_loss:0.05 --threshold accuracy:2%%",
           "A drop counts only when it exceeds a threshold and, where both evaluations carry per-seed or per-sample values,",
           "Welch's t-test finds it significant at --significance. Directions default from the metric's name (loss, perplexity,",
           "error: lower is better; otherwise higher)."})
@@ -73,11 +87,8 @@ public final class BaselineCommand implements Runnable {
     @Mixin
     ApiOptions api = new ApiOptions();
 
-    @Parameters(index = "0", paramLabel = "TARGET", description = "The model name (or experiment name with --experiment).")
-    String target;
-
-    @Option(names = "--experiment", description = "TARGET is an experiment, not a model.")
-    boolean experiment;
+    @Mixin
+    Target target = new Target();
 
     @Option(names = "--run", description = "The baseline run: its latest evaluation is the baseline.")
     String run;
@@ -85,7 +96,7 @@ public final class BaselineCommand implements Runnable {
     @Option(names = "--eval-id", description = "One evaluation to use as the baseline instead of the run's latest.")
     String evalId;
 
-    @Option(names = "--threshold", required = true, paramLabel = "METRIC:DROP", description = "A metric and how far it may worsen: 0.02 absolute or 5% relative, optionally :higher or :lower; repeatable.")
+    @Option(names = "--threshold", required = true, paramLabel = "METRIC:DROP", description = "A metric and how far it may worsen: 0.02 absolute or 5%% relative, optionally :higher or :lower; repeatable.")
     List<String> thresholds = new ArrayList<>();
 
     @Option(names = "--significance", defaultValue = "0.05", description = "Significance level of the t-test where samples allow; 0 turns it off (default: ${DEFAULT-VALUE}).")
@@ -100,7 +111,7 @@ public final class BaselineCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "give --run RUN or --eval-id ID: where the baseline's values come from");
       }
       ObjectNode body = new ObjectMapper().createObjectNode();
-      body.put(experiment ? "experiment" : "model", target);
+      body.put(target.experiment ? "experiment" : "model", target.name);
       if (run != null) {
         body.put("run", run);
       }
@@ -152,11 +163,8 @@ public final class BaselineCommand implements Runnable {
     @Mixin
     ApiOptions api = new ApiOptions();
 
-    @Parameters(index = "0", paramLabel = "TARGET", description = "The model name (or experiment name with --experiment).")
-    String target;
-
-    @Option(names = "--experiment", description = "TARGET is an experiment, not a model.")
-    boolean experiment;
+    @Mixin
+    Target target = new Target();
 
     @Option(names = "--output", defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
     OutputFormat output;
@@ -164,7 +172,7 @@ public final class BaselineCommand implements Runnable {
     @Override
     public Integer call() {
       JsonNode b = api.client().get("/api/v1/baselines/"
-          + java.net.URLEncoder.encode((experiment ? "experiment:" : "model:") + target, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+          + java.net.URLEncoder.encode(target.subject(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
       PrintWriter out = spec.commandLine().getOut();
       if (output == OutputFormat.json) {
         out.println(ApiClient.pretty(b));
