@@ -78,7 +78,9 @@ public final class LedgerTopics {
 
   /**
    * Creates those of {@code topics} that do not exist yet (a topic another instance creates at
-   * the same moment counts as existing); leaves existing ones as they are.
+   * the same moment counts as existing); leaves existing ones as they are. Returns once every
+   * partition of them has a leader: a first write to a topic whose leader the broker has not yet
+   * taken on is refused, and an idempotent producer's retries of it can end in sequence errors.
    *
    * @return the names of the topics it created
    */
@@ -87,6 +89,7 @@ public final class LedgerTopics {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
       if (missing.isEmpty()) {
+        awaitLeaders(admin, topics);
         return Set.of();
       }
       var result = admin.createTopics(missing);
@@ -99,12 +102,37 @@ public final class LedgerTopics {
           }
         }
       }
+      awaitLeaders(admin, topics);
       return result.values().keySet();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating the ledger topics", e);
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("could not list or create the ledger topics: " + e, e);
+    }
+  }
+
+  private static void awaitLeaders(Admin admin, List<NewTopic> topics)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    List<String> names = topics.stream().map(NewTopic::name).toList();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        boolean led = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
+            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+        if (led) {
+          return;
+        }
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+          throw e;
+        }
+        // created, but not yet in this broker's metadata
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the partitions of " + names + " got no leader within 60 s");
+      }
+      Thread.sleep(50);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.lineageledger.service.bench;
 
+import io.lineageledger.infra.LedgerTopics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lineageledger.events.EventEnvelope;
@@ -71,8 +72,8 @@ public final class HistoryBenchmark implements Callable<Integer> {
          Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers))) {
       String topic = "bench.history." + UUID.randomUUID().toString().substring(0, 8);
       List<String> topics = List.of(topic, topic + ".dlq", topic + ".lineage");
-      admin.createTopics(List.of(new NewTopic(topic, 6, (short) 1), new NewTopic(topic + ".dlq", 1, (short) 1),
-          new NewTopic(topic + ".lineage", 6, (short) 1).configs(Map.of("cleanup.policy", "compact")))).all().get(60, TimeUnit.SECONDS);
+      LedgerTopics.ensure(admin, List.of(new NewTopic(topic, 6, (short) 1), new NewTopic(topic + ".dlq", 1, (short) 1),
+          new NewTopic(topic + ".lineage", 6, (short) 1).configs(Map.of("cleanup.policy", "compact"))));
       try {
         return run(cluster, topic, work);
       } finally {

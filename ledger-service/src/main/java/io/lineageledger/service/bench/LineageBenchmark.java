@@ -1,5 +1,6 @@
 package io.lineageledger.service.bench;
 
+import io.lineageledger.infra.LedgerTopics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lineageledger.projections.LedgerRocksDbConfig;
@@ -81,8 +82,7 @@ public final class LineageBenchmark implements Callable<Integer> {
     try (BenchCluster cluster = options.cluster();
          Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers))) {
       String topic = "bench.lineage." + UUID.randomUUID().toString().substring(0, 8);
-      admin.createTopics(List.of(new NewTopic(topic, 6, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
-          .all().get(60, TimeUnit.SECONDS);
+      LedgerTopics.ensure(admin, List.of(new NewTopic(topic, 6, (short) 1).configs(Map.of("cleanup.policy", "compact"))));
       try {
         return run(cluster, topic, work);
       } finally {

@@ -1,5 +1,6 @@
 package io.lineageledger.service.bench;
 
+import io.lineageledger.infra.LedgerTopics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.events.StepSummary;
@@ -84,7 +85,7 @@ public final class ProducersBenchmark implements Callable<Integer> {
       String suffix = UUID.randomUUID().toString().substring(0, 8);
       List<String> topics = List.of("bench.raw." + suffix, "bench.client." + suffix, "bench.emit." + suffix);
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers))) {
-        admin.createTopics(topics.stream().map(t -> new NewTopic(t, 6, (short) 1)).toList()).all().get(60, TimeUnit.SECONDS);
+        LedgerTopics.ensure(admin, topics.stream().map(t -> new NewTopic(t, 6, (short) 1)).toList());
         try {
           return run(cluster, topics, work);
         } finally {

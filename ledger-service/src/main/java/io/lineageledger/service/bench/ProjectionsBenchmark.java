@@ -1,5 +1,6 @@
 package io.lineageledger.service.bench;
 
+import io.lineageledger.infra.LedgerTopics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lineageledger.events.EventEnvelope;
@@ -91,8 +92,8 @@ public final class ProjectionsBenchmark implements Callable<Integer> {
       String topic = "bench.projections." + suffix;
       String dlq = topic + ".dlq";
       String edges = topic + ".lineage";
-      admin.createTopics(List.of(new NewTopic(topic, 6, (short) 1), new NewTopic(dlq, 1, (short) 1), new NewTopic(edges, 6, (short) 1)
-          .configs(Map.of("cleanup.policy", "compact")))).all().get(60, TimeUnit.SECONDS);
+      LedgerTopics.ensure(admin, List.of(new NewTopic(topic, 6, (short) 1), new NewTopic(dlq, 1, (short) 1), new NewTopic(edges, 6, (short) 1)
+          .configs(Map.of("cleanup.policy", "compact"))));
       try {
         return run(cluster, admin, topic, dlq, work, out);
       } finally {

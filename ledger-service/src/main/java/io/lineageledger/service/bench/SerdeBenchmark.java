@@ -1,5 +1,6 @@
 package io.lineageledger.service.bench;
 
+import io.lineageledger.infra.LedgerTopics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lineageledger.events.EventEnvelope;
 import io.lineageledger.events.ProducerInfo;
@@ -69,8 +70,7 @@ public final class SerdeBenchmark implements Callable<Integer> {
       String rawTopic = "bench.raw." + suffix;
       String ledgerTopic = "bench.ledger." + suffix;
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers))) {
-        admin.createTopics(List.of(new NewTopic(rawTopic, 6, (short) 1), new NewTopic(ledgerTopic, 6, (short) 1)))
-            .all().get(60, TimeUnit.SECONDS);
+        LedgerTopics.ensure(admin, List.of(new NewTopic(rawTopic, 6, (short) 1), new NewTopic(ledgerTopic, 6, (short) 1)));
         try {
           return run(cluster, rawTopic, ledgerTopic, out);
         } finally {
