@@ -2,7 +2,6 @@ package io.lineageledger.projections.lineage;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -40,22 +39,30 @@ public final class LineageGraph {
       throw new IllegalArgumentException("depth must be 0 or more and the node limit at least 1");
     }
     Map<String, Node> nodes = new LinkedHashMap<>();
-    Map<String, LineageEdge> edges = new HashMap<>();
+    Map<String, LineageEdge> edges = new HashMap<>(); // by relation, computed once per edge seen
     nodes.put(start, new Node(start, NodeId.kind(start), 0));
     Deque<String> frontier = new ArrayDeque<>(List.of(start));
     boolean truncated = false;
+    List<Map.Entry<String, LineageEdge>> around = new ArrayList<>();
     for (int depth = 1; !frontier.isEmpty(); depth++) {
       List<String> next = new ArrayList<>();
       for (String node : frontier) {
-        List<LineageEdge> around = new ArrayList<>();
+        around.clear();
         if (direction != Direction.DOWNSTREAM) {
-          around.addAll(source.upstreamOf(node));
+          for (LineageEdge e : source.upstreamOf(node)) {
+            around.add(Map.entry(e.relation(), e));
+          }
         }
         if (direction != Direction.UPSTREAM) {
-          around.addAll(source.downstreamOf(node));
+          for (LineageEdge e : source.downstreamOf(node)) {
+            around.add(Map.entry(e.relation(), e));
+          }
         }
-        around.sort(Comparator.comparing(LineageEdge::relation));
-        for (LineageEdge e : around) {
+        if (around.size() > 1) {
+          around.sort(Map.Entry.comparingByKey());
+        }
+        for (Map.Entry<String, LineageEdge> entry : around) {
+          LineageEdge e = entry.getValue();
           String other = e.from().equals(node) ? e.to() : e.from();
           if (depth > maxDepth) {
             truncated |= !nodes.containsKey(other);
@@ -69,7 +76,7 @@ public final class LineageGraph {
             nodes.put(other, new Node(other, NodeId.kind(other), depth));
             next.add(other);
           }
-          edges.merge(e.relation(), e, LineageEdge::first);
+          edges.merge(entry.getKey(), e, LineageEdge::first);
         }
       }
       if (depth > maxDepth) {
@@ -78,8 +85,7 @@ public final class LineageGraph {
       next.sort(null);
       frontier = new ArrayDeque<>(next);
     }
-    List<LineageEdge> sorted = new ArrayList<>(edges.values());
-    sorted.sort(Comparator.comparing(LineageEdge::relation));
+    List<LineageEdge> sorted = new ArrayList<>(new java.util.TreeMap<>(edges).values()); // by relation
     return new Result(start, direction, maxDepth, List.copyOf(nodes.values()), List.copyOf(sorted), truncated);
   }
 }
