@@ -20,7 +20,6 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -67,6 +66,8 @@ import org.slf4j.LoggerFactory;
 public final class LedgerClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LedgerClient.class);
   public static final String DEFAULT_TOPIC = "ledger.events";
+  /** The producer's {@code buffer.memory} unless {@link Builder#kafkaProperty} sets it: 8 MiB. */
+  public static final long DEFAULT_BUFFER_MEMORY = 8L << 20;
 
   private enum Mode { ONLINE, SPOOLING }
 
@@ -87,18 +88,20 @@ public final class LedgerClient implements AutoCloseable {
   private final Duration closeTimeout;
   private volatile Mode mode = Mode.ONLINE; // written under modeLock
   private long pendingSpool; // enqueued for the spool (or held), not yet appended; guarded by modeLock
-  // Sends handed to the producer (counted under modeLock, while ONLINE only) and sends resolved
-  // (acknowledged or failed over, counted without the lock: see sendResolved). Two counters, each
-  // written by its own side, so that publishing threads and Kafka's I/O thread never write the
-  // same memory per event; the difference is what is still in flight.
-  private long handed; // guarded by modeLock
-  private final AtomicLong resolved = new AtomicLong();
+  // What is still in flight, from counters each written by its own side, so that publishing
+  // threads and Kafka's I/O thread never write the same memory per event and publishing takes
+  // no lock while ONLINE: every publish takes the next send order (one atomic increment), those
+  // held for the spool instead of handed on are counted under modeLock, and Kafka's I/O thread
+  // counts acknowledgements (published) and failures (resolvedOtherwise). Sends handed on =
+  // sendOrder - heldSends; resolved = published + resolvedOtherwise; see releaseHeld.
+  private final AtomicLong sendOrder = new AtomicLong();
+  private long heldSends; // guarded by modeLock
   private final AtomicLong published = new AtomicLong();
+  private final AtomicLong resolvedOtherwise = new AtomicLong(); // handed-on sends that failed over or failed
   private final AtomicLong spooled = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   // Events bound for the spool while older sends are unresolved, by send order; guarded by modeLock.
   private final java.util.TreeMap<Long, Pending> held = new java.util.TreeMap<>();
-  private long sendOrder; // guarded by modeLock
   private volatile boolean closed;
 
   private LedgerClient(Builder b, Producer<String, EventEnvelope> producer, SpoolDrain drain) {
@@ -193,8 +196,9 @@ public final class LedgerClient implements AutoCloseable {
     // All-argument constructors: the builders validate and copy on every call, which shows at high rates.
     ProducerInfo info = new ProducerInfo(producerId, producerName, producerVersion, host, seq.getAndIncrement());
     Instant at = occurredAt == null ? Instant.now() : occurredAt;
-    if (at.getNano() % 1000 != 0) {
-      at = at.truncatedTo(ChronoUnit.MICROS);
+    int nanos = at.getNano();
+    if (nanos % 1000 != 0) {
+      at = Instant.ofEpochSecond(at.getEpochSecond(), nanos - nanos % 1000); // to the microsecond, as the schema keeps it
     }
     return new EventEnvelope(eventId != null ? eventId : occurredAt == null ? ids.next(at.toEpochMilli()) : ids.next(), at, subject, info, payload);
   }
@@ -205,20 +209,25 @@ public final class LedgerClient implements AutoCloseable {
       failed.incrementAndGet();
       return CompletableFuture.failedFuture(new PublishException(event.getEventId(), "the client is closed", null));
     }
-    Send send = new Send(event);
-    synchronized (modeLock) {
-      send.order = sendOrder++;
-      if (mode == Mode.SPOOLING) {
-        hold(send.order, new Pending(event, send));
-        return send;
-      }
-      handed++;
+    Send send = new Send(event, sendOrder.getAndIncrement());
+    // The increment above comes before this read, and a switch to SPOOLING (under modeLock)
+    // comes before its count of what is in flight: either this send is seen as handed on, or it
+    // sees SPOOLING. A send that sees SPOOLING counts itself as held instead, under the lock.
+    if (mode == Mode.SPOOLING) {
+      synchronized (modeLock) {
+        if (mode == Mode.SPOOLING) {
+          heldSends++;
+          hold(send.order, new Pending(event, send));
+          return send;
+        }
+      } // back ONLINE meanwhile: hand it on
     }
     try {
       producer.send(new ProducerRecord<>(topic, event.getSubject(), event), send);
     } catch (RuntimeException e) {
       failedSend(send.order, event, send, e);
-      sendResolved();
+      resolvedOtherwise.incrementAndGet();
+      releaseIfSpooling();
     }
     return send;
   }
@@ -246,31 +255,34 @@ public final class LedgerClient implements AutoCloseable {
    */
   private final class Send extends CompletableFuture<Receipt> implements Callback {
     private final EventEnvelope event;
-    private long order; // set under modeLock before the send is handed on
+    private final String eventId; // the acknowledgement needs only this: it need not load the envelope again
+    private final long order;
 
-    Send(EventEnvelope event) {
+    Send(EventEnvelope event, long order) {
       this.event = event;
+      this.eventId = event.getEventId();
+      this.order = order;
     }
 
     @Override
     public void onCompletion(RecordMetadata metadata, Exception e) {
       if (e == null) {
         published.incrementAndGet();
-        complete(new Receipt(event.getEventId(), Receipt.Outcome.PUBLISHED, metadata.topic(), metadata.partition(), metadata.offset(), -1));
+        complete(new Receipt(eventId, Receipt.Outcome.PUBLISHED, metadata.topic(), metadata.partition(), metadata.offset(), -1));
       } else {
         failedSend(order, event, this, e);
+        resolvedOtherwise.incrementAndGet();
       }
-      sendResolved();
+      releaseIfSpooling();
     }
   }
 
   /**
-   * A send handed to the producer was acknowledged or failed over. Events are held only while
-   * SPOOLING, and mode is set before anything is held: either the holder sees this decrement
-   * when it compares the counters, or this sees SPOOLING after counting and releases them.
+   * A send handed to the producer was acknowledged or failed over, and counted. Events are held
+   * only while SPOOLING, and mode is set before anything is held: either the holder sees this
+   * count when it compares the counters, or this sees SPOOLING after counting and releases them.
    */
-  private void sendResolved() {
-    resolved.incrementAndGet();
+  private void releaseIfSpooling() {
     if (mode == Mode.SPOOLING) {
       synchronized (modeLock) {
         releaseHeld();
@@ -290,7 +302,9 @@ public final class LedgerClient implements AutoCloseable {
   }
 
   private void releaseHeld() {
-    if (handed == resolved.get() && !held.isEmpty()) {
+    // Each counter is read after the ones it follows from, so every read is a lower bound that
+    // never passes the sends handed on: equal means nothing older is in flight.
+    if (!held.isEmpty() && sendOrder.get() - heldSends == published.get() + resolvedOtherwise.get()) {
       toSpool.addAll(held.values()); // in send order; already counted in pendingSpool
       held.clear();
     }
@@ -574,6 +588,11 @@ public final class LedgerClient implements AutoCloseable {
         // Larger batches than Kafka's 16 KiB default: bursts (a file emitted, a spool drained) need
         // fewer requests; a trainer's trickle of events is bounded by linger.ms, not by this.
         config.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
+        // A quarter of Kafka's 32 MiB default: an event in flight holds its envelope and payload
+        // (kept to fail over to the spool), and 8 MiB of records is still tens of thousands of
+        // events, far beyond a training job's rate. The job's heap and caches stay small, and a
+        // burst waits up to max.block for room instead of piling up.
+        config.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, DEFAULT_BUFFER_MEMORY);
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) maxBlock.toMillis());
         int request = (int) Math.min(deliveryTimeout.toMillis() / 2, 30_000);
         config.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, request);

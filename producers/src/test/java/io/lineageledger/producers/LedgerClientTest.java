@@ -198,4 +198,67 @@ class LedgerClientTest {
     assertThat(closed.stepSummary("r1", step(4))).isCompletedExceptionally();
     assertThat(closed.stats()).isEqualTo(new LedgerClient.Stats(0, 0, 1));
   }
+
+  /**
+   * Publishing takes no lock while online: threads publishing side by side while the "broker"
+   * acknowledges some sends and times others out, so that the client keeps switching between
+   * the broker and the spool. Every event settles exactly once, each spooled event is shipped
+   * once, and each thread's spooled events keep its order.
+   */
+  @Test
+  void threadsPublishingWhileTheBrokerComesAndGoesSettleEveryEventOnceAndKeepEachThreadsOrder() throws Exception {
+    int threads = 4;
+    int perThread = 1500;
+    try (LedgerClient client = client(true)) {
+      java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Receipt>> receipts = new java.util.concurrent.ConcurrentHashMap<>();
+      java.util.concurrent.atomic.AtomicBoolean publishing = new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread broker = new Thread(() -> {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        while (publishing.get()) {
+          boolean any = random.nextInt(10) < 3 ? producer.errorNext(new TimeoutException("broker down")) : producer.completeNext();
+          if (!any) {
+            Thread.onSpinWait();
+          }
+        }
+      });
+      broker.start();
+      List<Thread> publishers = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        String run = "r" + t;
+        Thread p = new Thread(() -> {
+          for (int i = 0; i < perThread; i++) {
+            CompletableFuture<Receipt> r = client.stepSummary(run, step(i));
+            receipts.put(run + "/" + i, r);
+          }
+        });
+        publishers.add(p);
+        p.start();
+      }
+      for (Thread p : publishers) {
+        p.join();
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> receipts.values().stream().allMatch(CompletableFuture::isDone));
+      publishing.set(false);
+      broker.join();
+      await().atMost(Duration.ofSeconds(30)).until(() -> !client.spooling());
+
+      long spooledReceipts = receipts.values().stream().filter(r -> r.join().outcome() == Receipt.Outcome.SPOOLED).count();
+      assertThat(receipts).hasSize(threads * perThread);
+      assertThat(client.stats()).isEqualTo(new LedgerClient.Stats(threads * perThread - spooledReceipts, spooledReceipts, 0));
+      assertThat(spooledReceipts).as("the broker timed some out").isPositive();
+      List<String> shippedIds;
+      synchronized (shipped) {
+        shippedIds = shipped.stream().map(EventEnvelope::getEventId).toList();
+        assertThat(shippedIds).doesNotHaveDuplicates().hasSize((int) spooledReceipts);
+        Map<String, Long> lastStep = new java.util.HashMap<>();
+        for (EventEnvelope e : shipped) {
+          long s = ((StepSummary) e.getPayload()).getStep();
+          Long before = lastStep.put(e.getSubject(), s);
+          assertThat(before == null || before < s).as("%s step %d shipped after step %d", e.getSubject(), s, before).isTrue();
+        }
+      }
+      assertThat(shippedIds).containsExactlyInAnyOrderElementsOf(receipts.values().stream().map(CompletableFuture::join)
+          .filter(r -> r.outcome() == Receipt.Outcome.SPOOLED).map(Receipt::eventId).toList());
+    }
+  }
 }

@@ -51,7 +51,8 @@ import picocli.CommandLine.Spec;
  * {@code StepSummary} events through its typed method, and the {@code ledger emit} pipeline
  * (an NDJSON file read, parsed, validated and published through {@link NdjsonPublisher}),
  * each against a plain {@code KafkaProducer} sending {@code byte[]} records of the same sizes
- * and keys with the client's producer settings (acks=all, idempotent, linger.ms=5, batch.size=128 KiB). Rounds
+ * and keys with the client's producer settings (acks=all, idempotent, linger.ms=5, batch.size=128 KiB,
+ * buffer.memory=8 MiB). Rounds
  * rotate which side goes first; ratios are side / raw, of the medians and per round.
  */
 @Command(name = "producers", mixinStandardHelpOptions = true,
@@ -208,6 +209,7 @@ public final class ProducersBenchmark implements Callable<Integer> {
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(128 * 1024)); // LedgerClient's default
+    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(LedgerClient.DEFAULT_BUFFER_MEMORY));
     return p;
   }
 

@@ -16,6 +16,7 @@ import io.lineageledger.events.EventEnvelope;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serializer;
 
@@ -101,15 +102,46 @@ public final class LedgerAvroSerializer<T extends SpecificRecord> implements Ser
         throw new IllegalArgumentException("payload " + payloadSchema.getFullName() + " is not a branch of the envelope's payload union");
       }
       branch = new Branch(payloadSchema, index,
-          (SpecificDatumWriter<Object>) (SpecificDatumWriter<?>) writers.computeIfAbsent(payloadSchema, LedgerAvroSerializer::writer));
+          (SpecificDatumWriter<Object>) (SpecificDatumWriter<?>) writers.computeIfAbsent(payloadSchema, LedgerAvroSerializer::writer),
+          hasCustomCoders(payload));
       out.branch = branch;
     }
     out.writeLong(branch.index);
-    branch.writer.write(payload, out);
+    if (branch.customCoders) {
+      ((SpecificRecordBase) payload).customEncode(out); // what the writer would call, without its dispatch per event
+    } else {
+      branch.writer.write(payload, out);
+    }
   }
 
-  /** A payload type's branch of the envelope's union and its writer; each thread keeps the last one it wrote. */
-  private record Branch(Schema schema, int index, SpecificDatumWriter<Object> writer) {}
+  /**
+   * A payload type's branch of the envelope's union, its writer, and whether its generated class
+   * encodes itself; each thread keeps the last one it wrote.
+   */
+  private record Branch(Schema schema, int index, SpecificDatumWriter<Object> writer, boolean customCoders) {}
+
+  private static final java.lang.reflect.Method HAS_CUSTOM_CODERS;
+
+  static {
+    try {
+      HAS_CUSTOM_CODERS = SpecificRecordBase.class.getDeclaredMethod("hasCustomCoders");
+      HAS_CUSTOM_CODERS.setAccessible(true);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** Whether the writer's model (custom coders on) would hand {@code payload} to its own {@code customEncode}. */
+  private static boolean hasCustomCoders(Object payload) {
+    if (!(payload instanceof SpecificRecordBase record)) {
+      return false;
+    }
+    try {
+      return (Boolean) HAS_CUSTOM_CODERS.invoke(record);
+    } catch (ReflectiveOperationException e) {
+      return false; // the writer's own path then decides
+    }
+  }
 
   private static final Schema PAYLOAD_UNION = EventEnvelope.getClassSchema().getField("payload").schema();
 
@@ -183,8 +215,12 @@ public final class LedgerAvroSerializer<T extends SpecificRecord> implements Ser
     /** A long as Avro writes it: zig-zag, then 7 bits a byte. */
     @Override
     public void writeLong(long n) {
-      ensure(10);
       long v = (n << 1) ^ (n >> 63);
+      if ((v & ~0x7FL) == 0 && size < bytes.length) { // lengths, counts, indexes: most are one byte
+        bytes[size++] = (byte) v;
+        return;
+      }
+      ensure(10);
       while ((v & ~0x7FL) != 0) {
         bytes[size++] = (byte) ((v & 0x7F) | 0x80);
         v >>>= 7;
