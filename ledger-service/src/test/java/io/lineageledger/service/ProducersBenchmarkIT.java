@@ -3,10 +3,6 @@ package io.lineageledger.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lineageledger.service.cli.LedgerCli;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -16,13 +12,8 @@ class ProducersBenchmarkIT {
 
   @Test
   void producersBenchmarkReportsClientAndEmitAgainstRaw() throws Exception {
-    StringWriter out = new StringWriter();
-    var cli = LedgerCli.commandLine();
-    cli.setOut(new PrintWriter(out));
-    int exit = cli.execute("bench", "producers", "--records", "3000", "--warmup-records", "2000", "--rounds", "2",
+    JsonNode r = BenchRun.json("bench", "producers", "--records", "3000", "--warmup-records", "2000", "--rounds", "2",
         "--warmup-max-seconds", "3", "--output", "json");
-    assertThat(exit).as(out.toString()).isZero();
-    JsonNode r = new ObjectMapper().readTree(out.toString());
     assertThat(r.get("raw_records_per_s")).hasSize(2);
     assertThat(r.get("client_records_per_s")).hasSize(2);
     assertThat(r.get("emit_records_per_s")).hasSize(2);

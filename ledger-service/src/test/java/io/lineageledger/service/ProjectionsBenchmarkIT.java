@@ -3,10 +3,6 @@ package io.lineageledger.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lineageledger.service.cli.LedgerCli;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -16,13 +12,8 @@ class ProjectionsBenchmarkIT {
 
   @Test
   void projectionsBenchmarkReportsRebuildAgainstRawReadsAndLatency() throws Exception {
-    StringWriter out = new StringWriter();
-    var cli = LedgerCli.commandLine();
-    cli.setOut(new PrintWriter(out));
-    int exit = cli.execute("bench", "projections", "--events", "5000", "--runs", "10", "--rounds", "2",
+    JsonNode r = BenchRun.json("bench", "projections", "--events", "5000", "--runs", "10", "--rounds", "2",
         "--latency-rate", "500", "--latency-seconds", "2", "--latency-warmup-seconds", "1", "--output", "json");
-    assertThat(exit).as(out.toString()).isZero();
-    JsonNode r = new ObjectMapper().readTree(out.toString());
     assertThat(r.get("events").asLong()).isEqualTo(5000);
     assertThat(r.get("raw_read_events_per_s")).hasSize(2);
     assertThat(r.get("rebuild_events_per_s")).hasSize(2);
@@ -40,12 +31,7 @@ class ProjectionsBenchmarkIT {
 
   @Test
   void historyBenchmarkTimesTheStoreAgainstReadingTheRunFromTheLog() throws Exception {
-    StringWriter out = new StringWriter();
-    var cli = LedgerCli.commandLine();
-    cli.setOut(new PrintWriter(out));
-    int exit = cli.execute("bench", "history", "--steps", "3000", "--points", "50", "--queries", "5", "--log-reads", "2", "--output", "json");
-    assertThat(exit).as(out.toString()).isZero();
-    JsonNode r = new ObjectMapper().readTree(out.toString());
+    JsonNode r = BenchRun.json("bench", "history", "--steps", "3000", "--points", "50", "--queries", "5", "--log-reads", "2", "--output", "json");
     assertThat(r.get("steps").asInt()).isEqualTo(3000);
     double log = r.get("log_read_median_ms").asDouble();
     assertThat(log).isPositive();
@@ -55,12 +41,7 @@ class ProjectionsBenchmarkIT {
 
   @Test
   void reportBenchmarkTimesTheReportOfARunWithItsReproductionAgainstTheLogRebuild() throws Exception {
-    StringWriter out = new StringWriter();
-    var cli = LedgerCli.commandLine();
-    cli.setOut(new PrintWriter(out));
-    int exit = cli.execute("bench", "report", "--steps", "3000", "--queries", "3", "--log-reads", "2", "--output", "json");
-    assertThat(exit).as(out.toString()).isZero();
-    JsonNode r = new ObjectMapper().readTree(out.toString());
+    JsonNode r = BenchRun.json("bench", "report", "--steps", "3000", "--queries", "3", "--log-reads", "2", "--output", "json");
     assertThat(r.get("steps_per_run").asInt()).isEqualTo(3000);
     double log = r.get("log_rebuild_median_ms").asDouble();
     assertThat(log).isPositive();
@@ -71,12 +52,7 @@ class ProjectionsBenchmarkIT {
 
   @Test
   void lineageBenchmarkWalksTheStoreAndMemoryAlikeAndReportsRatios() throws Exception {
-    StringWriter out = new StringWriter();
-    var cli = LedgerCli.commandLine();
-    cli.setOut(new PrintWriter(out));
-    int exit = cli.execute("bench", "lineage", "--nodes", "20000", "--generations", "25", "--queries", "200", "--output", "json");
-    assertThat(exit).as(out.toString()).isZero();
-    JsonNode r = new ObjectMapper().readTree(out.toString());
+    JsonNode r = BenchRun.json("bench", "lineage", "--nodes", "20000", "--generations", "25", "--queries", "200", "--output", "json");
     assertThat(r.get("nodes").asLong()).isEqualTo(20000);
     assertThat(r.get("edges").asLong()).isGreaterThan(24 * 800).isLessThan(2 * 24 * 800);
     assertThat(r.get("queries").asInt()).isEqualTo(200);

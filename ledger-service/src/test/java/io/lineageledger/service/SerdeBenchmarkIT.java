@@ -3,7 +3,6 @@ package io.lineageledger.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lineageledger.service.cli.LedgerCli;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -16,12 +15,7 @@ class SerdeBenchmarkIT {
 
   @Test
   void serdeBenchmarkReportsRawLedgerAndRatio() throws Exception {
-    StringWriter out = new StringWriter();
-    var cli = LedgerCli.commandLine();
-    cli.setOut(new PrintWriter(out));
-    int exit = cli.execute("bench", "serde", "--records", "5000", "--warmup-records", "1000", "--rounds", "1", "--output", "json");
-    assertThat(exit).as(out.toString()).isZero();
-    JsonNode result = new ObjectMapper().readTree(out.toString());
+    JsonNode result = BenchRun.json("bench", "serde", "--records", "5000", "--warmup-records", "1000", "--rounds", "1", "--output", "json");
     assertThat(result.get("raw_median_records_per_s").asDouble()).isPositive();
     assertThat(result.get("ledger_median_records_per_s").asDouble()).isPositive();
     assertThat(result.get("ratio").asDouble())

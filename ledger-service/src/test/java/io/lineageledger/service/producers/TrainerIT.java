@@ -352,12 +352,8 @@ class TrainerIT {
 
   @Test
   void theStepTimeBenchmarkRunsTheTrainerBareOnlineAndOffline() throws Exception {
-    java.io.StringWriter out = new java.io.StringWriter();
-    var cli = io.lineageledger.service.cli.LedgerCli.commandLine();
-    cli.setOut(new java.io.PrintWriter(out));
-    int exit = cli.execute("bench", "trainer", "--trainer", trainer.toString(), "--steps", "100", "--rounds", "1", "--output", "json");
-    assertThat(exit).as(out.toString()).isZero();
-    JsonNode r = JSON.readTree(out.toString());
+    JsonNode r = io.lineageledger.service.BenchRun.json("bench", "trainer", "--trainer", trainer.toString(), "--steps", "100", "--rounds", "1",
+        "--output", "json");
     for (String side : List.of("bare", "broker_up", "broker_down")) {
       assertThat(r.get(side + "_step_ms")).hasSize(1);
       assertThat(r.get(side + "_median_step_ms").asDouble()).isPositive();
