@@ -1,6 +1,9 @@
 package io.lineageledger.infra;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -8,7 +11,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -79,8 +88,7 @@ public final class LedgerTopics {
   /**
    * Creates those of {@code topics} that do not exist yet (a topic another instance creates at
    * the same moment counts as existing); leaves existing ones as they are. Returns once every
-   * partition of them has a leader: a first write to a topic whose leader the broker has not yet
-   * taken on is refused, and an idempotent producer's retries of it can end in sequence errors.
+   * partition of them is served by its leader ({@link #awaitServing}).
    *
    * @return the names of the topics it created
    */
@@ -89,7 +97,7 @@ public final class LedgerTopics {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
       if (missing.isEmpty()) {
-        awaitLeaders(admin, topics);
+        awaitServing(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
         return Set.of();
       }
       var result = admin.createTopics(missing);
@@ -102,7 +110,7 @@ public final class LedgerTopics {
           }
         }
       }
-      awaitLeaders(admin, topics);
+      awaitServing(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
       return result.values().keySet();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -112,25 +120,45 @@ public final class LedgerTopics {
     }
   }
 
-  private static void awaitLeaders(Admin admin, List<NewTopic> topics)
-      throws InterruptedException, ExecutionException, TimeoutException {
-    List<String> names = topics.stream().map(NewTopic::name).toList();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+  /**
+   * Waits until every partition of {@code topics} is served by its leader: the metadata names a
+   * leader, and that broker answers for the partition (a list-offsets request, which only a
+   * partition's leader answers). A broker is named leader in the metadata a moment before it has
+   * taken the partition on, and a write it refuses in that moment can cost an idempotent producer
+   * dearly: the broker takes the producer's next batch as its first (it accepts any sequence from
+   * a producer it holds no state for), and the refused batch's retries then fail with out-of-order
+   * sequence errors until the delivery timeout.
+   *
+   * @throws IllegalStateException when they are not all served within {@code timeout}
+   */
+  public static void awaitServing(Admin admin, Collection<String> topics, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Throwable last = null;
     while (true) {
       try {
-        boolean led = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
-            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+        Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+        boolean led = true;
+        for (TopicDescription d : admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS).values()) {
+          for (TopicPartitionInfo p : d.partitions()) {
+            led &= p.leader() != null && !p.leader().isEmpty();
+            partitions.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest());
+          }
+        }
         if (led) {
+          admin.listOffsets(partitions, new ListOffsetsOptions().timeoutMs(5_000)).all().get(30, TimeUnit.SECONDS);
           return;
         }
       } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
-          throw e;
+        if (!(e.getCause() instanceof RetriableException)) { // not yet in this broker's metadata, or not yet taken on
+          throw new IllegalStateException("could not check the partitions of " + topics + ": " + e.getCause().getMessage(), e.getCause());
         }
-        // created, but not yet in this broker's metadata
+        last = e.getCause();
+      } catch (TimeoutException e) {
+        last = e; // asked again below
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the partitions of " + names + " got no leader within 60 s");
+        throw new IllegalStateException("the partitions of " + topics + " were not all served by a leader within " + timeout.toSeconds() + " s"
+            + (last == null ? "" : " (last: " + last + ")"), last);
       }
       Thread.sleep(50);
     }

@@ -1,6 +1,7 @@
 package io.lineageledger.projections;
 
 import io.lineageledger.events.EventEnvelope;
+import io.lineageledger.infra.LedgerTopics;
 import io.lineageledger.projections.lineage.LineageEdge;
 import io.lineageledger.projections.lineage.LineageFacts;
 import io.lineageledger.projections.lineage.LineageProjection;
@@ -119,7 +120,11 @@ public final class BulkRebuild {
         throw new ExecutionException("the changelog topics of " + applicationId + " were not created within 60 s", e);
       }
 
-      awaitLeaders(admin, changelogs.stream().map(NewTopic::name).toList());
+      try {
+        LedgerTopics.awaitServing(admin, changelogs.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
+      } catch (IllegalStateException e) {
+        throw new ExecutionException(e.getMessage(), e.getCause());
+      }
       AtomicReference<Exception> failed = new AtomicReference<>();
       Callback check = (metadata, e) -> {
         if (e != null) {
@@ -184,30 +189,6 @@ public final class BulkRebuild {
       LOG.info("bulk-loaded {} of {} offsets of {} for {}: {} events folded, {} records skipped", result.offsets(),
           target.values().stream().mapToLong(Long::longValue).sum(), eventsTopic, applicationId, events, skipped);
       return result;
-    }
-  }
-
-  /** Waits until every partition of the new {@code topics} has a leader, so that the first writes are not refused. */
-  private static void awaitLeaders(Admin admin, List<String> topics) throws InterruptedException, ExecutionException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try {
-        boolean ready = admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
-            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
-        if (ready) {
-          return;
-        }
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
-          throw e;
-        }
-      } catch (java.util.concurrent.TimeoutException e) {
-        // asked again below
-      }
-      if (System.nanoTime() > deadline) {
-        throw new ExecutionException("the partitions of " + topics + " got no leader within 60 s", null);
-      }
-      Thread.sleep(50);
     }
   }
 
