@@ -123,7 +123,7 @@ public final class BulkRebuild {
       try {
         LedgerTopics.awaitServing(admin, changelogs.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
       } catch (IllegalStateException e) {
-        throw new ExecutionException(e.getMessage(), e.getCause());
+        throw new ExecutionException(e.getMessage(), e);
       }
       AtomicReference<Exception> failed = new AtomicReference<>();
       Callback check = (metadata, e) -> {

@@ -15,6 +15,7 @@ import io.lineageledger.events.RunFinished;
 import io.lineageledger.events.RunStarted;
 import io.lineageledger.events.RunStatus;
 import io.lineageledger.events.StepSummary;
+import io.lineageledger.service.BenchRun;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -352,7 +353,7 @@ class TrainerIT {
 
   @Test
   void theStepTimeBenchmarkRunsTheTrainerBareOnlineAndOffline() throws Exception {
-    JsonNode r = io.lineageledger.service.BenchRun.json("bench", "trainer", "--trainer", trainer.toString(), "--steps", "100", "--rounds", "1",
+    JsonNode r = BenchRun.json("bench", "trainer", "--trainer", trainer.toString(), "--steps", "100", "--rounds", "1",
         "--output", "json");
     for (String side : List.of("bare", "broker_up", "broker_down")) {
       assertThat(r.get(side + "_step_ms")).hasSize(1);

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Walks the lineage graph from a node: breadth first, each node once (so cycles end), up to a
@@ -85,7 +86,7 @@ public final class LineageGraph {
       next.sort(null);
       frontier = new ArrayDeque<>(next);
     }
-    List<LineageEdge> sorted = new ArrayList<>(new java.util.TreeMap<>(edges).values()); // by relation
-    return new Result(start, direction, maxDepth, List.copyOf(nodes.values()), List.copyOf(sorted), truncated);
+    List<LineageEdge> byRelation = List.copyOf(new TreeMap<>(edges).values());
+    return new Result(start, direction, maxDepth, List.copyOf(nodes.values()), byRelation, truncated);
   }
 }

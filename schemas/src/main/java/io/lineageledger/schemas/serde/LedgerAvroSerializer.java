@@ -101,9 +101,9 @@ public final class LedgerAvroSerializer<T extends SpecificRecord> implements Ser
       if (index == null) {
         throw new IllegalArgumentException("payload " + payloadSchema.getFullName() + " is not a branch of the envelope's payload union");
       }
-      branch = new Branch(payloadSchema, index,
-          (SpecificDatumWriter<Object>) (SpecificDatumWriter<?>) writers.computeIfAbsent(payloadSchema, LedgerAvroSerializer::writer),
-          hasCustomCoders(payload));
+      SpecificDatumWriter<Object> writer =
+          (SpecificDatumWriter<Object>) (SpecificDatumWriter<?>) writers.computeIfAbsent(payloadSchema, LedgerAvroSerializer::writer);
+      branch = new Branch(payloadSchema, index, writer, writer.getSpecificData().useCustomCoders() && hasCustomCoders(payload));
       out.branch = branch;
     }
     out.writeLong(branch.index);
@@ -131,7 +131,7 @@ public final class LedgerAvroSerializer<T extends SpecificRecord> implements Ser
     }
   }
 
-  /** Whether the writer's model (custom coders on) would hand {@code payload} to its own {@code customEncode}. */
+  /** Whether {@code payload}'s generated class encodes itself (the writer also asks its model whether custom coders are on). */
   private static boolean hasCustomCoders(Object payload) {
     if (!(payload instanceof SpecificRecordBase record)) {
       return false;
