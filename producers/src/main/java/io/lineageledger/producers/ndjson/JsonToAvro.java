@@ -1,7 +1,11 @@
 package io.lineageledger.producers.ndjson;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
@@ -27,16 +31,27 @@ import org.apache.avro.specific.SpecificData;
  * doubles take numbers or the strings {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}.
  * Map fields listed as JSON-encoded take any JSON value and store its JSON text.
  *
+ * <p>Values come from a JSON tree ({@link #record}) or straight from a parser ({@link #fill}).
+ * The streaming form gives the same data for every value that fits, and gives up
+ * ({@link NotStreamable}) on anything else, so that the tree form names the error.
+ *
  * <p>Thread-safe. What it needs of a schema (fields, defaults, the generated class) is worked out
  * on first use and kept; error paths are built only for values that do not fit.
  */
 final class JsonToAvro {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final Set<String> jsonEncodedMaps;
+  private final ObjectReader subtrees;
 
-  /** @param jsonEncodedMaps field paths ({@code record.field}) of map fields whose values are JSON-encoded */
-  JsonToAvro(Set<String> jsonEncodedMaps) {
+  /**
+   * @param jsonEncodedMaps field paths ({@code record.field}) of map fields whose values are JSON-encoded
+   * @param subtrees reads one value from a parser as a tree, where the streaming form hands a
+   *     value to the tree form; it must refuse what the line's own reader refuses (duplicate keys)
+   *     and must not look past the value (no trailing-token check)
+   */
+  JsonToAvro(Set<String> jsonEncodedMaps, ObjectReader subtrees) {
     this.jsonEncodedMaps = jsonEncodedMaps;
+    this.subtrees = subtrees;
   }
 
   /** How to fill the generated record of one schema, worked out once per schema. */
@@ -48,6 +63,7 @@ final class JsonToAvro {
     final Schema.Field[] fields;
     final boolean[] jsonEncoded;
     final Object[] defaults; // a field's immutable default, NO_DEFAULT, or FRESH_DEFAULT (made per record)
+    final Map<String, Integer> index = new HashMap<>(); // field name to position
 
     Plan(Schema schema) {
       model = SpecificData.getForSchema(schema);
@@ -56,6 +72,7 @@ final class JsonToAvro {
       defaults = new Object[fields.length];
       for (int i = 0; i < fields.length; i++) {
         Schema.Field field = fields[i];
+        index.put(field.name(), i);
         jsonEncoded[i] = jsonEncodedMaps.contains(schema.getName() + "." + field.name());
         if (!field.hasDefaultValue()) {
           defaults[i] = NO_DEFAULT;
@@ -262,6 +279,190 @@ final class JsonToAvro {
     }
   }
 
+  /**
+   * The streaming form met something it does not decide: a value of the wrong type, a missing or
+   * repeated field, a union of several types. The caller decodes the line from a tree instead.
+   */
+  static final class NotStreamable extends RuntimeException {
+    static final NotStreamable INSTANCE = new NotStreamable();
+
+    private NotStreamable() {
+      super("not streamable", null, false, false);
+    }
+  }
+
+  /** Starts filling the generated record of {@code schema} from a parser, one field at a time. */
+  Fill fill(Schema schema) {
+    Plan plan = plan(schema);
+    if (plan.fields.length > Long.SIZE) {
+      throw NotStreamable.INSTANCE;
+    }
+    return new Fill(plan, schema);
+  }
+
+  /** A record being filled from a parser: {@link #field}, then {@link #read} per key, then {@link #finish}. */
+  final class Fill {
+    private final Plan plan;
+    private final IndexedRecord record;
+    private long seen;
+
+    private Fill(Plan plan, Schema schema) {
+      this.plan = plan;
+      this.record = (IndexedRecord) plan.model.newRecord(null, schema);
+    }
+
+    /** The position of the field called {@code name}, or -1 when the schema has none. */
+    int field(String name) {
+      Integer i = plan.index.get(name);
+      return i == null ? -1 : i;
+    }
+
+    /** Reads field {@code i}'s value, the parser's current token, to its end. */
+    void read(int i, JsonParser p) throws IOException {
+      long bit = 1L << i;
+      if ((seen & bit) != 0) {
+        throw NotStreamable.INSTANCE; // a repeated key
+      }
+      seen |= bit;
+      record.put(i, stream(plan.fields[i].schema(), p, plan.jsonEncoded[i]));
+    }
+
+    /** The record, with defaults for the fields not read. */
+    IndexedRecord finish() {
+      for (int i = 0; i < plan.fields.length; i++) {
+        if ((seen & (1L << i)) == 0) {
+          Object d = plan.defaults[i];
+          if (d == NO_DEFAULT) {
+            throw NotStreamable.INSTANCE;
+          }
+          record.put(i, d == FRESH_DEFAULT ? defaultValue(plan.model, plan.fields[i]) : d);
+        }
+      }
+      return record;
+    }
+  }
+
+  /** The value at the parser's current token, read to its end; the same data {@link #value} makes from its tree. */
+  private Object stream(Schema schema, JsonParser p, boolean jsonEncodedMap) throws IOException {
+    JsonToken t = p.currentToken();
+    switch (schema.getType()) {
+      case UNION: {
+        Schema only = null;
+        boolean nullable = false;
+        for (Schema branch : schema.getTypes()) {
+          if (branch.getType() == Schema.Type.NULL) {
+            nullable = true;
+          } else if (only == null) {
+            only = branch;
+          } else {
+            return fromTree(schema, p, jsonEncodedMap); // several branches: the tree form tries each in turn
+          }
+        }
+        if (t == JsonToken.VALUE_NULL) {
+          if (nullable) {
+            return null;
+          }
+          throw NotStreamable.INSTANCE;
+        }
+        if (only == null) {
+          throw NotStreamable.INSTANCE;
+        }
+        return stream(only, p, jsonEncodedMap);
+      }
+      case STRING:
+        if (t == JsonToken.VALUE_STRING) {
+          return p.getText();
+        }
+        break;
+      case BOOLEAN:
+        if (t == JsonToken.VALUE_TRUE || t == JsonToken.VALUE_FALSE) {
+          return t == JsonToken.VALUE_TRUE;
+        }
+        break;
+      case INT:
+        if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() == JsonParser.NumberType.INT) {
+          return p.getIntValue();
+        }
+        break;
+      case LONG: {
+        boolean integral = t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER;
+        if (schema.getLogicalType() instanceof LogicalTypes.TimestampMicros) {
+          if (integral) {
+            return Instant.EPOCH.plus(p.getLongValue(), ChronoUnit.MICROS);
+          }
+          if (t == JsonToken.VALUE_STRING) {
+            try {
+              return Instant.EPOCH.plus(micros(p.getText()), ChronoUnit.MICROS);
+            } catch (Mismatch m) {
+              throw NotStreamable.INSTANCE;
+            }
+          }
+        } else if (integral) {
+          return p.getLongValue();
+        }
+        break;
+      }
+      case DOUBLE:
+      case FLOAT: {
+        double d;
+        if (t == JsonToken.VALUE_NUMBER_FLOAT
+            || t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+          d = p.getDoubleValue();
+        } else if (t == JsonToken.VALUE_STRING) {
+          d = nonFinite(p.getText());
+        } else {
+          break;
+        }
+        return schema.getType() == Schema.Type.FLOAT ? (Object) (float) d : (Object) d;
+      }
+      case ENUM:
+        if (t == JsonToken.VALUE_STRING && schema.hasEnumSymbol(p.getText())) {
+          return enumModels.computeIfAbsent(schema, SpecificData::getForSchema).createEnum(p.getText(), schema);
+        }
+        break;
+      case ARRAY: {
+        if (t != JsonToken.START_ARRAY) {
+          break;
+        }
+        List<Object> items = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+          items.add(stream(schema.getElementType(), p, false));
+        }
+        return items;
+      }
+      case MAP: {
+        if (jsonEncodedMap) {
+          return fromTree(schema, p, true);
+        }
+        if (t != JsonToken.START_OBJECT) {
+          break;
+        }
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (String key = p.nextFieldName(); key != null; key = p.nextFieldName()) {
+          p.nextToken();
+          if (map.containsKey(key)) {
+            throw NotStreamable.INSTANCE; // a repeated key
+          }
+          map.put(key, stream(schema.getValueType(), p, false));
+        }
+        return map;
+      }
+      default:
+        return fromTree(schema, p, jsonEncodedMap);
+    }
+    throw NotStreamable.INSTANCE;
+  }
+
+  /** Reads the current value as a tree and converts it as {@link #record} does. */
+  private Object fromTree(Schema schema, JsonParser p, boolean jsonEncodedMap) throws IOException {
+    JsonNode node = subtrees.readTree(p);
+    try {
+      return value(schema, node, jsonEncodedMap);
+    } catch (Mismatch m) {
+      throw NotStreamable.INSTANCE;
+    }
+  }
+
   /** A field's default; mutable defaults (maps, arrays) are fresh per record, as the generated builders make them. */
   private static Object defaultValue(SpecificData model, Schema.Field field) {
     Object d = model.getDefaultValue(field);
@@ -280,20 +481,29 @@ final class JsonToAvro {
       return node.doubleValue();
     }
     if (node.isTextual()) {
-      switch (node.asText()) {
-        case "NaN":
-          return Double.NaN;
-        case "Infinity":
-        case "inf":
-          return Double.POSITIVE_INFINITY;
-        case "-Infinity":
-        case "-inf":
-          return Double.NEGATIVE_INFINITY;
-        default:
-          break;
+      try {
+        return nonFinite(node.asText());
+      } catch (NotStreamable e) {
+        // not a name of a non-finite number: reported below
       }
     }
     throw new Mismatch("expected a number, got " + describe(node));
+  }
+
+  /** The non-finite double a string names ({@code "NaN"}, {@code "Infinity"}, ...). */
+  private static double nonFinite(String text) {
+    switch (text) {
+      case "NaN":
+        return Double.NaN;
+      case "Infinity":
+      case "inf":
+        return Double.POSITIVE_INFINITY;
+      case "-Infinity":
+      case "-inf":
+        return Double.NEGATIVE_INFINITY;
+      default:
+        throw NotStreamable.INSTANCE;
+    }
   }
 
   /** A {@code timestamp-micros} value: an ISO-8601 time or microseconds since the epoch. */
@@ -315,13 +525,37 @@ final class JsonToAvro {
     }
     if (node.isTextual()) {
       try {
-        Instant t = Instant.parse(node.asText());
-        return ChronoUnit.MICROS.between(Instant.EPOCH, t);
-      } catch (DateTimeParseException e) {
+        return micros(node.asText());
+      } catch (Mismatch m) {
         throw new Mismatch("expected an ISO-8601 UTC time such as 2026-11-20T10:15:30.5Z, got " + describe(node));
       }
     }
     throw new Mismatch("expected an ISO-8601 time or microseconds since the epoch, got " + describe(node));
+  }
+
+  /** Microseconds since the epoch of an ISO-8601 time. */
+  private static long micros(String text) {
+    try {
+      return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.parse(text));
+    } catch (DateTimeParseException e) {
+      throw new Mismatch("not an ISO-8601 time");
+    }
+  }
+
+  /** A {@code timestamp-micros} value at the parser's current token, as {@link #instant(JsonNode, String)} reads it. */
+  static Instant instant(JsonParser p) throws IOException {
+    JsonToken t = p.currentToken();
+    if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+      return Instant.EPOCH.plus(p.getLongValue(), ChronoUnit.MICROS);
+    }
+    if (t == JsonToken.VALUE_STRING) {
+      try {
+        return Instant.EPOCH.plus(micros(p.getText()), ChronoUnit.MICROS);
+      } catch (Mismatch m) {
+        throw NotStreamable.INSTANCE;
+      }
+    }
+    throw NotStreamable.INSTANCE;
   }
 
   static String typeName(Schema schema) {

@@ -1,7 +1,9 @@
 package io.lineageledger.producers.ndjson;
 
-import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,10 +24,12 @@ import io.lineageledger.events.RunStarted;
 import io.lineageledger.events.StepSummary;
 import io.lineageledger.producers.Digests;
 import io.lineageledger.producers.Subjects;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -34,6 +38,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.avro.Schema;
+import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -46,6 +51,12 @@ import org.apache.avro.specific.SpecificRecord;
  * Avro names. Parsing is strict: unknown keys, missing required fields and wrong types are
  * errors. Config params may be nested JSON; they are flattened to dotted keys with JSON-encoded
  * values, and the config digest and changed keys are computed when the line leaves them out.
+ *
+ * <p>A line is decoded in one pass, straight from the parser into the generated record, when its
+ * first key is {@code type} and its type derives nothing from its other keys (every type but
+ * {@code run_started}, {@code config_snapshot} and {@code model_version_registered}). Any other
+ * line, and any line that does not fit, is decoded from a JSON tree, which names what is wrong:
+ * both ways give the same event for a valid line and the same error for a bad one.
  *
  * <p>One instance reads one stream: it remembers each run's last config to compute changed
  * keys. {@link #decode} is thread-safe; {@link #complete} and {@link #parse} are called from one thread.
@@ -64,7 +75,8 @@ public final class NdjsonProtocol {
   private static final Set<String> ENVELOPE_KEYS = Set.of("type", "run_id", "event_id", "occurred_at");
   /** Map fields ({@code Record.field}) whose values may be any JSON, stored JSON-encoded. */
   static final Set<String> JSON_VALUED_MAPS = Set.of("DataTransformApplied.params", "EvaluationCompleted.decoding_params");
-  private static final JsonToAvro CONVERTER = new JsonToAvro(JSON_VALUED_MAPS);
+  private static final JsonToAvro CONVERTER = new JsonToAvro(JSON_VALUED_MAPS,
+      JSON.readerFor(JsonNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS));
 
   /** The event types of the protocol, by their snake_case name. */
   public enum EventType {
@@ -116,6 +128,23 @@ public final class NdjsonProtocol {
     static List<String> names() {
       return Arrays.stream(values()).map(EventType::wireName).toList();
     }
+  }
+
+  /**
+   * The types decoded in one pass: those whose payload is exactly the line's non-envelope keys
+   * (no field shares a name with an envelope key, nothing is filled in or derived).
+   */
+  private static final Set<EventType> ONE_PASS = onePass();
+
+  private static Set<EventType> onePass() {
+    Set<EventType> types = EnumSet.noneOf(EventType.class);
+    for (EventType t : EventType.values()) {
+      if (t != EventType.RUN_STARTED && t != EventType.CONFIG_SNAPSHOT && t != EventType.MODEL_VERSION_REGISTERED
+          && t.schema.getFields().stream().noneMatch(f -> ENVELOPE_KEYS.contains(f.name()))) {
+        types.add(t);
+      }
+    }
+    return types;
   }
 
   /** A parsed line: the subject it is keyed by and the payload, plus the optional id and time the line set. */
@@ -184,6 +213,79 @@ public final class NdjsonProtocol {
     if (line.length() > MAX_LINE_CHARS) {
       throw new InvalidLineException("line is " + line.length() + " characters long; the limit is " + MAX_LINE_CHARS);
     }
+    Decoded decoded = decodeInOnePass(line);
+    return decoded != null ? decoded : decodeFromTree(line);
+  }
+
+  /**
+   * Decodes a line of a {@link #ONE_PASS} type whose first key is {@code type}, straight from the
+   * parser into the generated record, with the checks {@link #decodeFromTree} makes. Returns null
+   * for any other line and for any line with something wrong, which {@link #decodeFromTree} then
+   * decodes again and names.
+   */
+  Decoded decodeInOnePass(String line) {
+    try (JsonParser p = JSON.createParser(line)) {
+      if (p.nextToken() != JsonToken.START_OBJECT || !"type".equals(p.nextFieldName()) || p.nextToken() != JsonToken.VALUE_STRING) {
+        return null;
+      }
+      EventType type = EventType.of(p.getText());
+      if (type == null || !ONE_PASS.contains(type) || refused.contains(type)) {
+        return null;
+      }
+      JsonToAvro.Fill payload = CONVERTER.fill(type.schema);
+      String runId = null;
+      String eventId = null;
+      Instant occurredAt = null;
+      boolean runIdSeen = false;
+      boolean eventIdSeen = false;
+      for (String key = p.nextFieldName(); key != null; key = p.nextFieldName()) {
+        JsonToken value = p.nextToken();
+        int field = payload.field(key);
+        if (field >= 0) {
+          payload.read(field, p);
+        } else if (key.equals("run_id") && !runIdSeen) {
+          runIdSeen = true;
+          if (value == JsonToken.VALUE_STRING) {
+            runId = p.getText();
+          } else if (value != JsonToken.VALUE_NULL) {
+            return null;
+          }
+        } else if (key.equals("event_id") && !eventIdSeen) {
+          eventIdSeen = true;
+          if (value == JsonToken.VALUE_STRING) {
+            eventId = p.getText();
+          } else if (value != JsonToken.VALUE_NULL) {
+            return null;
+          }
+        } else if (key.equals("occurred_at") && occurredAt == null) {
+          occurredAt = JsonToAvro.instant(p);
+        } else {
+          return null; // an unknown or repeated key
+        }
+      }
+      if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+        return null;
+      }
+      if (eventId != null && (eventId.isBlank() || eventId.length() > 200)
+          || runId != null && (runId.isBlank() || defaultRunId != null && !defaultRunId.equals(runId))) {
+        return null;
+      }
+      if (runId == null) {
+        runId = defaultRunId;
+        if (runId == null && type.runScoped) {
+          return null;
+        }
+      }
+      IndexedRecord record = payload.finish();
+      String subject = subject(type, (SpecificRecord) record, runId);
+      return new Decoded(new ParsedEvent(type, subject, (SpecificRecord) record, eventId, occurredAt), null, false);
+    } catch (IOException | RuntimeException e) {
+      return null; // not JSON, or something that does not fit: the tree path names it
+    }
+  }
+
+  /** Decodes a line through a JSON tree: every type, every key order, and the error that names what is wrong. */
+  Decoded decodeFromTree(String line) {
     JsonNode node;
     try {
       node = TREE.readTree(line);
