@@ -384,32 +384,23 @@ final class JsonToAvro {
           return p.getIntValue();
         }
         break;
-      case LONG: {
-        boolean integral = t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER;
+      case LONG:
         if (schema.getLogicalType() instanceof LogicalTypes.TimestampMicros) {
-          if (integral) {
-            return Instant.EPOCH.plus(p.getLongValue(), ChronoUnit.MICROS);
-          }
-          if (t == JsonToken.VALUE_STRING) {
-            try {
-              return Instant.EPOCH.plus(micros(p.getText()), ChronoUnit.MICROS);
-            } catch (Mismatch m) {
-              throw NotStreamable.INSTANCE;
-            }
-          }
-        } else if (integral) {
+          return instant(p);
+        }
+        if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
           return p.getLongValue();
         }
         break;
-      }
       case DOUBLE:
       case FLOAT: {
         double d;
+        Double named = t == JsonToken.VALUE_STRING ? nonFinite(p.getText()) : null;
         if (t == JsonToken.VALUE_NUMBER_FLOAT
             || t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
           d = p.getDoubleValue();
-        } else if (t == JsonToken.VALUE_STRING) {
-          d = nonFinite(p.getText());
+        } else if (named != null) {
+          d = named;
         } else {
           break;
         }
@@ -480,18 +471,15 @@ final class JsonToAvro {
     if (node.isNumber()) {
       return node.doubleValue();
     }
-    if (node.isTextual()) {
-      try {
-        return nonFinite(node.asText());
-      } catch (NotStreamable e) {
-        // not a name of a non-finite number: reported below
-      }
+    Double named = node.isTextual() ? nonFinite(node.asText()) : null;
+    if (named != null) {
+      return named;
     }
     throw new Mismatch("expected a number, got " + describe(node));
   }
 
-  /** The non-finite double a string names ({@code "NaN"}, {@code "Infinity"}, ...). */
-  private static double nonFinite(String text) {
+  /** The non-finite double a string names ({@code "NaN"}, {@code "Infinity"}, ...), or null when it names none. */
+  private static Double nonFinite(String text) {
     switch (text) {
       case "NaN":
         return Double.NaN;
@@ -502,7 +490,7 @@ final class JsonToAvro {
       case "-inf":
         return Double.NEGATIVE_INFINITY;
       default:
-        throw NotStreamable.INSTANCE;
+        return null;
     }
   }
 
@@ -521,13 +509,16 @@ final class JsonToAvro {
 
   private static long micros(JsonNode node) {
     if (node.isIntegralNumber()) {
+      if (!node.canConvertToLong()) {
+        throw new Mismatch("microseconds since the epoch out of range (a signed 64-bit integer), got " + describe(node));
+      }
       return node.longValue();
     }
     if (node.isTextual()) {
       try {
         return micros(node.asText());
       } catch (Mismatch m) {
-        throw new Mismatch("expected an ISO-8601 UTC time such as 2026-11-20T10:15:30.5Z, got " + describe(node));
+        throw new Mismatch(m.getMessage() + ", got " + describe(node));
       }
     }
     throw new Mismatch("expected an ISO-8601 time or microseconds since the epoch, got " + describe(node));
@@ -535,10 +526,16 @@ final class JsonToAvro {
 
   /** Microseconds since the epoch of an ISO-8601 time. */
   private static long micros(String text) {
+    Instant t;
     try {
-      return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.parse(text));
+      t = Instant.parse(text);
     } catch (DateTimeParseException e) {
-      throw new Mismatch("not an ISO-8601 time");
+      throw new Mismatch("expected an ISO-8601 UTC time such as 2026-11-20T10:15:30.5Z");
+    }
+    try {
+      return ChronoUnit.MICROS.between(Instant.EPOCH, t);
+    } catch (ArithmeticException e) {
+      throw new Mismatch("time out of range: microseconds since the epoch must fit a signed 64-bit integer");
     }
   }
 

@@ -245,18 +245,10 @@ public final class NdjsonProtocol {
           payload.read(field, p);
         } else if (key.equals("run_id") && !runIdSeen) {
           runIdSeen = true;
-          if (value == JsonToken.VALUE_STRING) {
-            runId = p.getText();
-          } else if (value != JsonToken.VALUE_NULL) {
-            return null;
-          }
+          runId = stringOrNull(p, value);
         } else if (key.equals("event_id") && !eventIdSeen) {
           eventIdSeen = true;
-          if (value == JsonToken.VALUE_STRING) {
-            eventId = p.getText();
-          } else if (value != JsonToken.VALUE_NULL) {
-            return null;
-          }
+          eventId = stringOrNull(p, value);
         } else if (key.equals("occurred_at") && occurredAt == null) {
           occurredAt = JsonToAvro.instant(p);
         } else {
@@ -282,6 +274,17 @@ public final class NdjsonProtocol {
     } catch (IOException | RuntimeException e) {
       return null; // not JSON, or something that does not fit: the tree path names it
     }
+  }
+
+  /** A string or null envelope value; anything else is left to the tree path to name. */
+  private static String stringOrNull(JsonParser p, JsonToken value) throws IOException {
+    if (value == JsonToken.VALUE_STRING) {
+      return p.getText();
+    }
+    if (value != JsonToken.VALUE_NULL) {
+      throw JsonToAvro.NotStreamable.INSTANCE;
+    }
+    return null;
   }
 
   /** Decodes a line through a JSON tree: every type, every key order, and the error that names what is wrong. */

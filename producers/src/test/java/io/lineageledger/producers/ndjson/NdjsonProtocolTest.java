@@ -110,6 +110,14 @@ class NdjsonProtocolTest {
         .hasMessage("dataset_bound.dataset.digest: missing required field (string)");
     assertThatThrownBy(() -> protocol.parse("{\"type\":\"step_summary\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"occurred_at\":\"yesterday\"}"))
         .hasMessageContaining("occurred_at: expected an ISO-8601 UTC time");
+    assertThatThrownBy(() -> protocol.parse("{\"type\":\"step_summary\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"occurred_at\":9223372036854775808}"))
+        .isInstanceOf(InvalidLineException.class)
+        .hasMessage("occurred_at: microseconds since the epoch out of range (a signed 64-bit integer), got number 9223372036854775808");
+    assertThatThrownBy(() -> protocol.parse(String.format(transform, "\"+300000-01-01T00:00:00Z\"")
+        .replace("\"version\":\"2\"}", "\"version\":\"2\",\"digest\":\"sha256:cc\"}")))
+        .isInstanceOf(InvalidLineException.class)
+        .hasMessage("data_transform_applied.ended_at: time out of range: microseconds since the epoch must fit a signed 64-bit integer,"
+            + " got string \"+300000-01-01T00:00:00Z\"");
     assertThatThrownBy(() -> protocol.parse("{\"type\":\"step_summary\",\"run_id\":\"r\",\"step\":1,\"step\":2,\"loss\":1}"))
         .hasMessageContaining("Duplicate field 'step'");
   }
