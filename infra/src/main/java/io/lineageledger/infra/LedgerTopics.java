@@ -94,10 +94,11 @@ public final class LedgerTopics {
    */
   public static Set<String> ensure(Admin admin, List<NewTopic> topics) {
     try {
+      List<String> names = topics.stream().map(NewTopic::name).toList();
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
       if (missing.isEmpty()) {
-        awaitServing(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
+        awaitServing(admin, names, Duration.ofSeconds(60));
         return Set.of();
       }
       var result = admin.createTopics(missing);
@@ -110,7 +111,7 @@ public final class LedgerTopics {
           }
         }
       }
-      awaitServing(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
+      awaitServing(admin, names, Duration.ofSeconds(60));
       return result.values().keySet();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -9,11 +9,15 @@ import io.lineageledger.events.StepSummary;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -210,10 +214,10 @@ class LedgerClientTest {
     int threads = 4;
     int perThread = 1500;
     try (LedgerClient client = client(true)) {
-      java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Receipt>> receipts = new java.util.concurrent.ConcurrentHashMap<>();
-      java.util.concurrent.atomic.AtomicBoolean publishing = new java.util.concurrent.atomic.AtomicBoolean(true);
+      ConcurrentHashMap<String, CompletableFuture<Receipt>> receipts = new ConcurrentHashMap<>();
+      AtomicBoolean publishing = new AtomicBoolean(true);
       Thread broker = new Thread(() -> {
-        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        SplittableRandom random = new SplittableRandom(11);
         while (publishing.get()) {
           boolean any = random.nextInt(10) < 3 ? producer.errorNext(new TimeoutException("broker down")) : producer.completeNext();
           if (!any) {
@@ -250,7 +254,7 @@ class LedgerClientTest {
       synchronized (shipped) {
         shippedIds = shipped.stream().map(EventEnvelope::getEventId).toList();
         assertThat(shippedIds).doesNotHaveDuplicates().hasSize((int) spooledReceipts);
-        Map<String, Long> lastStep = new java.util.HashMap<>();
+        Map<String, Long> lastStep = new HashMap<>();
         for (EventEnvelope e : shipped) {
           long s = ((StepSummary) e.getPayload()).getStep();
           Long before = lastStep.put(e.getSubject(), s);

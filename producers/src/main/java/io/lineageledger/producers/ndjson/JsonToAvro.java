@@ -223,7 +223,7 @@ final class JsonToAvro {
         return node.intValue();
       case LONG:
         if (schema.getLogicalType() instanceof LogicalTypes.TimestampMicros) {
-          return Instant.EPOCH.plus(micros(node), ChronoUnit.MICROS); // the generated classes hold Instants
+          return ofMicros(micros(node));
         }
         if (!node.isIntegralNumber() || !node.canConvertToLong()) {
           throw new Mismatch("expected an integer, got " + describe(node));
@@ -496,7 +496,12 @@ final class JsonToAvro {
 
   /** A {@code timestamp-micros} value: an ISO-8601 time or microseconds since the epoch. */
   static Instant instant(JsonNode node, String path) {
-    return Instant.EPOCH.plus(micros(node, path), ChronoUnit.MICROS);
+    return ofMicros(micros(node, path));
+  }
+
+  /** The instant {@code micros} microseconds after the epoch, as the generated classes hold {@code timestamp-micros}. */
+  private static Instant ofMicros(long micros) {
+    return Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
   }
 
   static long micros(JsonNode node, String path) {
@@ -543,11 +548,11 @@ final class JsonToAvro {
   static Instant instant(JsonParser p) throws IOException {
     JsonToken t = p.currentToken();
     if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
-      return Instant.EPOCH.plus(p.getLongValue(), ChronoUnit.MICROS);
+      return ofMicros(p.getLongValue());
     }
     if (t == JsonToken.VALUE_STRING) {
       try {
-        return Instant.EPOCH.plus(micros(p.getText()), ChronoUnit.MICROS);
+        return ofMicros(micros(p.getText()));
       } catch (Mismatch m) {
         throw NotStreamable.INSTANCE;
       }
